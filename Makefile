@@ -1,0 +1,24 @@
+# The two commands: `make demo` and `make test`.
+PY := .venv/bin/python
+FLASK := .venv/bin/flask --app app
+
+.PHONY: setup demo test lint bench
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo prepare
+	@echo "Serving on http://127.0.0.1:5000 (the baseline runs in the background; Ctrl-C stops)"
+	$(PY) app.py --host 127.0.0.1 --port 5000
+
+test: setup
+	.venv/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint:
+	.venv/bin/ruff check .
+
+bench: setup
+	$(PY) bench/run.py

@@ -1,0 +1,40 @@
+"""Scoring library for the LAI challenge: validation, metrics, bootstrap CIs, ranking.
+
+Pure Python + numpy; it must not import Flask or the web platform, so workers and organizers
+can run it on its own (``python -m evaluator``).
+"""
+
+from evaluator.bootstrap import Interval, bootstrap_intervals
+from evaluator.cases import MALIGNANT_THRESHOLD, Cases, cases_from
+from evaluator.ground_truth import (
+    LAI_DIAGNOSES,
+    GroundTruth,
+    GroundTruthError,
+    read_ground_truth,
+)
+from evaluator.metrics import METRICS, Metric, MetricValue, compute_metrics
+from evaluator.ranking import rank_scores
+from evaluator.scoring import evaluate, evaluate_files
+from evaluator.validation import PredictionError, Predictions, parse_predictions
+
+__all__ = [
+    "LAI_DIAGNOSES",
+    "MALIGNANT_THRESHOLD",
+    "METRICS",
+    "Cases",
+    "GroundTruth",
+    "GroundTruthError",
+    "Interval",
+    "Metric",
+    "MetricValue",
+    "PredictionError",
+    "Predictions",
+    "bootstrap_intervals",
+    "cases_from",
+    "compute_metrics",
+    "evaluate",
+    "evaluate_files",
+    "parse_predictions",
+    "rank_scores",
+    "read_ground_truth",
+]

@@ -1,0 +1,50 @@
+"""python -m evaluator --predictions P --ground-truth G [--bootstrap N] [--seed S]
+
+Prints the result JSON on stdout. Invalid input: the reasons on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from evaluator.bootstrap import DEFAULT_RESAMPLES
+from evaluator.ground_truth import GroundTruthError
+from evaluator.scoring import evaluate_files
+from evaluator.validation import PredictionError
+
+EXIT_INVALID = 2  # same status argparse uses for a bad command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluator", description="Score LAI predictions against ground truth."
+    )
+    parser.add_argument("--predictions", required=True, help="predictions.json")
+    parser.add_argument("--ground-truth", required=True, help="ground-truth CSV")
+    parser.add_argument("--bootstrap", type=int, default=DEFAULT_RESAMPLES, help="resamples")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--confidence", type=float, default=0.95, help="CI level")
+    args = parser.parse_args(argv)
+    if args.bootstrap < 0 or not 0.0 < args.confidence < 1.0:
+        parser.error("--bootstrap must be >= 0 and --confidence between 0 and 1")
+    try:
+        result = evaluate_files(
+            args.predictions,
+            args.ground_truth,
+            n_bootstrap=args.bootstrap,
+            seed=args.seed,
+            confidence=args.confidence,
+        )
+    except (GroundTruthError, PredictionError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    json.dump(result, sys.stdout, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Bearer-token authentication for the API."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from flask import g, request
+from sqlalchemy import select
+
+from lai_platform.errors import PlatformError
+from lai_platform.extensions import db
+from lai_platform.models import ApiToken, User
+from lai_platform.models._time import utcnow
+
+
+def token_user() -> User | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    row = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked.is_(False)
+        )
+    )
+    if row is None:
+        raise PlatformError("invalid_token", "The API token is unknown or revoked.", 401)
+    row.last_used_at = utcnow()
+    db.session.commit()
+    return row.user
+
+
+def token_optional(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        g.user = token_user()
+        return view(**kwargs)
+
+    return wrapped
+
+
+def token_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        g.user = token_user()
+        if g.user is None:
+            raise PlatformError(
+                "unauthorized", "Send your API token as 'Authorization: Bearer <token>'.", 401
+            )
+        return view(**kwargs)
+
+    return wrapped

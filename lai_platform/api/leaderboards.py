@@ -1,0 +1,29 @@
+"""Leaderboards: one indexed query over stored ranks."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from lai_platform.api import api_bp
+from lai_platform.api.auth import token_optional
+from lai_platform.api.challenges import get_phase
+from lai_platform.leaderboard import leaderboard_rows
+
+
+@api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
+@token_optional
+def show_leaderboard(slug: str, phase_slug: str):
+    phase = get_phase(slug, phase_slug)
+    rows = [
+        {
+            "rank": row.rank,
+            "submission_id": row.submission.id,
+            "participant": row.submission.user.display_name,
+            "created_at": row.submission.created_at.isoformat() + "Z",
+            "primary_score": row.result.primary_score,
+            "metrics": row.result.metrics.get("metrics", {}),
+        }
+        for row in leaderboard_rows(phase)
+    ]
+    return jsonify({"challenge": slug, "phase": phase.slug,
+                    "primary_metric": phase.primary_metric, "entries": rows})

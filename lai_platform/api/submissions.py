@@ -1,0 +1,68 @@
+"""Submissions: create (upload a `docker save` tarball), show."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from lai_platform.admission import admit
+from lai_platform.api import api_bp
+from lai_platform.api.auth import token_optional, token_required
+from lai_platform.api.challenges import get_phase
+from lai_platform.errors import NotFound, PlatformError
+from lai_platform.extensions import db
+from lai_platform.models import Submission, User
+from lai_platform.visibility import can_view, is_owner_or_staff, visible_logs
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def submission_json(sub: Submission, viewer: User | None) -> dict:
+    data = {
+        "id": sub.id,
+        "challenge": sub.phase.challenge.slug,
+        "phase": sub.phase.slug,
+        "participant": sub.user.display_name,
+        "status": sub.status,
+        "created_at": _iso(sub.created_at),
+        "started_at": _iso(sub.started_at),
+        "finished_at": _iso(sub.finished_at),
+        "image_id": sub.image.image_id,
+        "metrics": sub.result.metrics if sub.result else None,
+        "rank": sub.result.rank if sub.result else None,
+    }
+    if is_owner_or_staff(sub, viewer):
+        data |= {
+            "comment": sub.comment,
+            "failure_reason": sub.failure_reason,
+            "failure_message": sub.failure_message,
+            "counts_against_quota": sub.counts_against_quota,
+            "logs_visible": sub.phase.logs_visible,
+            "logs": visible_logs(sub, viewer),
+            "run_seconds": sub.run_seconds,
+        }
+    return data
+
+
+@api_bp.post("/challenges/<slug>/phases/<phase_slug>/submissions")
+@token_required
+def create_submission(slug: str, phase_slug: str):
+    phase = get_phase(slug, phase_slug)
+    upload = request.files.get("image")
+    if upload is None:
+        raise PlatformError(
+            "image_missing",
+            "Send the image as the multipart field 'image' (the output of `docker save`).",
+        )
+    submission = admit(g.user, phase, upload.stream, request.form.get("comment", ""))
+    return jsonify({"id": submission.id, "status": submission.status}), 202
+
+
+@api_bp.get("/submissions/<int:submission_id>")
+@token_optional
+def show_submission(submission_id: int):
+    sub = db.session.get(Submission, submission_id)
+    if sub is None or not can_view(sub, g.user):
+        raise NotFound(f"No submission {submission_id} that you can see.")
+    return jsonify(submission_json(sub, g.user))

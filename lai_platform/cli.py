@@ -1,0 +1,87 @@
+"""Organizers' chores as `flask --app app <group> <command>`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from lai_platform.auth import create_user, find_user
+from lai_platform.bundles import BundleError, load_challenge
+from lai_platform.extensions import db
+from lai_platform.models import ApiToken
+
+users = AppGroup("users", help="Manage accounts.")
+tokens = AppGroup("tokens", help="Manage API tokens.")
+challenges = AppGroup("challenges", help="Manage challenges.")
+demo = AppGroup("demo", help="The LAI demo challenge.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--organizer", is_flag=True, help="May see every submission and its logs.")
+@click.option("--admin", is_flag=True)
+@click.option("--name", default="", help="Name shown on leaderboards.")
+def create_user_command(email: str, organizer: bool, admin: bool, name: str) -> None:
+    """Create an account; the password is read from standard input."""
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_user(email, password, name, organizer=organizer, admin=admin)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created {user.email} (id {user.id})")
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--label", default="cli")
+def create_token_command(email: str, label: str) -> None:
+    """Print a new API token for EMAIL (shown once; only its hash is stored)."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    row, token = ApiToken.issue(user, label)
+    db.session.add(row)
+    db.session.commit()
+    click.echo(token)
+
+
+@challenges.command("load")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--option", "options", multiple=True, help="Generator option KEY=VALUE.")
+def load_challenge_command(path: Path, options: tuple[str, ...]) -> None:
+    """Load a challenge bundle (a folder with challenge.yaml)."""
+    try:
+        challenge = load_challenge(path, _parse_options(options))
+    except BundleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"loaded {challenge.slug} with {len(challenge.phases)} phases")
+
+
+@demo.command("prepare")
+def demo_prepare_command() -> None:
+    """Load the demo challenge, build the baseline image and submit it (queued)."""
+    from lai_platform.demo import prepare_demo
+
+    prepare_demo(click.echo)
+
+
+def _parse_options(options: tuple[str, ...]) -> dict:
+    import yaml
+
+    parsed = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.ClickException(f"--option takes KEY=VALUE, got {item!r}")
+        parsed[key] = yaml.safe_load(value)
+    return parsed
+
+
+def register(app: Flask) -> None:
+    for group in (users, tokens, challenges, demo):
+        app.cli.add_command(group)

@@ -1,0 +1,49 @@
+"""Settings from environment variables; the same code runs embedded and in production."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    storage_url: str
+    broker_url: str  # empty: in-process worker threads
+    secret_key: str
+    worker_threads: int
+    bootstrap_resamples: int
+    heartbeat_timeout_s: int
+    max_attempts: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("LAI_DATA_DIR", "instance")).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("LAI_DATABASE_URL") or f"sqlite:///{data_dir / 'lai.db'}",
+            storage_url=env.get("LAI_STORAGE_URL") or f"file://{data_dir / 'storage'}",
+            broker_url=env.get("LAI_BROKER_URL", ""),
+            secret_key=env.get("LAI_SECRET_KEY") or _persistent_secret(data_dir),
+            worker_threads=int(env.get("LAI_WORKER_THREADS", "1")),
+            bootstrap_resamples=int(env.get("LAI_BOOTSTRAP_RESAMPLES", "1000")),
+            heartbeat_timeout_s=int(env.get("LAI_HEARTBEAT_TIMEOUT_S", "120")),
+            max_attempts=int(env.get("LAI_MAX_ATTEMPTS", "3")),
+        )
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A random key kept under the data dir, so sessions survive restarts of the demo."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

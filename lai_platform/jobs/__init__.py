@@ -1,0 +1,1 @@
+"""Running submissions: staging inputs, the pipeline, and the queues that drive it."""

@@ -1,0 +1,197 @@
+"""One submission's run: claim it, run its container, validate and score its predictions.
+
+Idempotent: every step checks the submission's state first, so a job delivered twice, or
+picked up again after a crash, does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from dataclasses import fields
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import update
+
+from evaluator import GroundTruth, PredictionError, evaluate, parse_predictions, read_ground_truth
+from lai_platform import services
+from lai_platform.extensions import db
+from lai_platform.jobs.staging import stage_inputs
+from lai_platform.leaderboard import primary_score, recompute_ranks
+from lai_platform.models import Result, Submission, SubmissionStatus
+from lai_platform.models._time import utcnow
+from lai_platform.runner import FailureReason, RunLimits, RunSpec
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY_S = 10
+PREDICTIONS_FILE = "predictions.json"
+
+
+class RunFailed(Exception):
+    """A failure the submitter caused and can fix (it counts against the quota)."""
+
+    def __init__(self, reason: str, message: str, logs: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.logs = logs
+
+
+def run_submission(app: Flask, submission_id: int) -> None:
+    with app.app_context():
+        if not _claim(submission_id):
+            return  # already taken, or finished: nothing to do
+        stop = threading.Event()
+        beat = threading.Thread(
+            target=_heartbeat, args=(app, submission_id, stop), daemon=True
+        )
+        beat.start()
+        try:
+            _execute(db.session.get(Submission, submission_id))
+        except RunFailed as exc:
+            db.session.rollback()
+            _finish_failed(submission_id, exc.reason, exc.message, exc.logs, counts=True)
+        except Exception:
+            log.exception("platform error while running submission %s", submission_id)
+            db.session.rollback()
+            _finish_failed(
+                submission_id,
+                FailureReason.PLATFORM_ERROR,
+                "The platform failed while running this submission. It does not count "
+                "against your quota; the organizers have been notified.",
+                None,
+                counts=False,
+            )
+        finally:
+            stop.set()
+            beat.join()
+            db.session.remove()
+
+
+def _claim(submission_id: int) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == SubmissionStatus.QUEUED)
+        .values(
+            status=SubmissionStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=Submission.attempts + 1,
+        )
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _heartbeat(app: Flask, submission_id: int, stop: threading.Event) -> None:
+    with app.app_context():
+        while not stop.wait(HEARTBEAT_EVERY_S):
+            db.session.execute(
+                update(Submission)
+                .where(Submission.id == submission_id)
+                .values(heartbeat_at=utcnow())
+            )
+            db.session.commit()
+        db.session.remove()
+
+
+def _execute(submission: Submission) -> None:
+    svc = services.get()
+    phase = submission.phase
+    dataset = phase.dataset
+    executor = svc.executor
+
+    with svc.storage.local_path(submission.image.storage_key) as tarball:
+        try:
+            executor.load_image(tarball, submission.image.image_id)
+        except ValueError as exc:  # docker could not load it, or it is not what was validated
+            raise RunFailed(FailureReason.IMAGE_INVALID, f"The image could not be loaded: {exc}")
+
+    inputs = stage_inputs(svc.storage, dataset, svc.settings.data_dir / "cache" / "inputs")
+    run_dir = svc.settings.data_dir / "runs" / str(submission.id)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    try:
+        result = executor.run(
+            RunSpec(
+                image_id=submission.image.image_id,
+                input_dir=inputs,
+                output_dir=run_dir / "output",
+                limits=run_limits(phase.limits),
+                name=f"lai-submission-{submission.id}",
+                labels={"lai.submission": str(submission.id)},
+            )
+        )
+        if not result.ok:
+            if result.reason == FailureReason.PLATFORM_ERROR:
+                raise RuntimeError(result.message)
+            raise RunFailed(result.reason, result.message, result.logs)
+        raw = (run_dir / "output" / PREDICTIONS_FILE).read_bytes()
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+    ground_truth = _ground_truth(dataset.ground_truth_key)
+    try:
+        predictions = parse_predictions(raw, ground_truth)
+    except PredictionError as exc:
+        raise RunFailed(
+            FailureReason.INVALID_OUTPUT,
+            f"/output/{PREDICTIONS_FILE} is not valid: {exc}",
+            result.logs,
+        ) from exc
+    metrics = evaluate(
+        predictions, ground_truth, n_bootstrap=svc.settings.bootstrap_resamples, seed=0
+    )
+    _finish_succeeded(submission, metrics, result.logs, result.duration_s)
+
+
+def run_limits(phase_limits: dict) -> RunLimits:
+    known = {f.name for f in fields(RunLimits)}
+    return RunLimits(**{k: v for k, v in (phase_limits or {}).items() if k in known})
+
+
+def _ground_truth(key: str) -> GroundTruth:
+    with services.get().storage.local_path(key) as path:
+        return read_ground_truth(Path(path))
+
+
+def _finish_succeeded(submission: Submission, metrics: dict, logs: str, seconds: float) -> None:
+    if submission.status != SubmissionStatus.RUNNING:
+        return
+    phase = submission.phase
+    db.session.add(
+        Result(
+            submission_id=submission.id,
+            phase_id=phase.id,
+            metrics=metrics,
+            primary_score=primary_score(metrics, phase.primary_metric),
+        )
+    )
+    submission.status = SubmissionStatus.SUCCEEDED
+    submission.logs = logs
+    submission.run_seconds = seconds
+    submission.finished_at = utcnow()
+    db.session.flush()
+    recompute_ranks(phase)
+    db.session.commit()
+
+
+def _finish_failed(
+    submission_id: int, reason: str, message: str, logs: str | None, counts: bool
+) -> None:
+    db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == SubmissionStatus.RUNNING)
+        .values(
+            status=SubmissionStatus.FAILED,
+            failure_reason=str(reason),
+            failure_message=message,
+            logs=logs,
+            counts_against_quota=counts,
+            finished_at=utcnow(),
+        )
+    )
+    db.session.commit()

@@ -1,0 +1,54 @@
+"""Nothing stays "running" forever: stale runs are retried, then failed with a reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from lai_platform.extensions import db
+from lai_platform.models import Submission, SubmissionStatus
+from lai_platform.models._time import utcnow
+from lai_platform.runner import FailureReason
+
+
+def requeue_stale(heartbeat_timeout_s: float, max_attempts: int, everything: bool = False) -> None:
+    """Put runs whose worker stopped heart-beating back in the queue, or fail them.
+
+    `everything` treats every running submission as stale: used when the only worker
+    process (the embedded server) starts, since no run of a previous process survives it.
+    """
+    query = Submission.status == SubmissionStatus.RUNNING
+    if not everything:
+        cutoff = utcnow() - timedelta(seconds=heartbeat_timeout_s)
+        query = query & or_(Submission.heartbeat_at.is_(None), Submission.heartbeat_at < cutoff)
+    db.session.execute(
+        update(Submission)
+        .where(query, Submission.attempts >= max_attempts)
+        .values(
+            status=SubmissionStatus.FAILED,
+            failure_reason=str(FailureReason.PLATFORM_ERROR),
+            failure_message=(
+                f"The worker running this submission stopped responding {max_attempts} times. "
+                "It does not count against your quota; the organizers have been notified."
+            ),
+            counts_against_quota=False,
+            finished_at=utcnow(),
+        )
+    )
+    db.session.execute(
+        update(Submission)
+        .where(query, Submission.attempts < max_attempts)
+        .values(status=SubmissionStatus.QUEUED, heartbeat_at=None)
+    )
+    db.session.commit()
+
+
+def queued_ids() -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Submission.id)
+            .where(Submission.status == SubmissionStatus.QUEUED)
+            .order_by(Submission.created_at, Submission.id)
+        )
+    )

@@ -1,0 +1,107 @@
+"""Challenges, their phases, participants and the datasets phases run on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lai_platform.extensions import db
+from lai_platform.models._time import utcnow
+
+
+class Challenge(db.Model):
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    terms_md: Mapped[str] = mapped_column(Text, default="")
+    contract_md: Mapped[str] = mapped_column(Text, default="")
+    access: Mapped[str] = mapped_column(String(16), default="open")  # open | review
+    training_data_key: Mapped[str | None] = mapped_column(String(512))
+    training_data_size: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="challenge", order_by="Phase.position"
+    )
+
+    def phase(self, slug: str) -> Phase | None:
+        return next((p for p in self.phases if p.slug == slug), None)
+
+
+class Participation(db.Model):
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("user_id", "challenge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="approved")  # approved | pending
+    accepted_terms_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Touched on every submission so that admission takes a write lock on this row first.
+    last_submission_at: Mapped[datetime | None]
+
+
+class Dataset(db.Model):
+    """A versioned set of cases: inputs (given to containers) and ground truth (never)."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    inputs_key: Mapped[str] = mapped_column(String(512))
+    ground_truth_key: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64))
+    n_cases: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cases: Mapped[list[Case]] = relationship(back_populates="dataset")
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("dataset_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    centre: Mapped[str] = mapped_column(String(64), default="")
+
+    dataset: Mapped[Dataset] = relationship(back_populates="cases")
+
+
+class Phase(db.Model):
+    __tablename__ = "phases"
+    __table_args__ = (UniqueConstraint("challenge_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    logs_visible: Mapped[bool] = mapped_column(default=False)
+    submissions_per_day: Mapped[int | None]
+    submissions_total: Mapped[int | None]
+    primary_metric: Mapped[str] = mapped_column(String(64), default="auc")
+    run_mode: Mapped[str] = mapped_column(String(16), default="batch")
+    # Run limits, see lai_platform.runner.RunLimits.
+    limits: Mapped[dict] = mapped_column(JSON, default=dict)
+    image_max_bytes: Mapped[int] = mapped_column(default=8 * 2**30)
+
+    challenge: Mapped[Challenge] = relationship(back_populates="phases")
+    dataset: Mapped[Dataset] = relationship()
+
+    def is_open(self, now: datetime) -> bool:
+        if self.opens_at is not None and now < self.opens_at:
+            return False
+        return self.closes_at is None or now < self.closes_at

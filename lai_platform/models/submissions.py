@@ -1,0 +1,88 @@
+"""Uploaded container images, submissions and their results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lai_platform.extensions import db
+from lai_platform.models._time import utcnow
+
+
+class SubmissionStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+ACTIVE_STATUSES = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
+
+
+class ContainerImage(db.Model):
+    """One validated `docker save` tarball, identified by its image ID (config digest)."""
+
+    __tablename__ = "container_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    image_id: Mapped[str] = mapped_column(String(80), index=True)
+    storage_key: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    architecture: Mapped[str] = mapped_column(String(32))
+    repo_tags: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_phase_user_created", "phase_id", "user_id", "created_at"),
+        Index("ix_submissions_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    image_id: Mapped[int] = mapped_column(ForeignKey("container_images.id"))
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.QUEUED)
+    failure_reason: Mapped[str | None] = mapped_column(String(32))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    # Platform faults do not count against a participant's quota.
+    counts_against_quota: Mapped[bool] = mapped_column(default=True)
+    logs: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    run_seconds: Mapped[float | None]
+
+    phase = relationship("Phase")
+    user = relationship("User")
+    image: Mapped[ContainerImage] = relationship()
+    result: Mapped[Result | None] = relationship(back_populates="submission", uselist=False)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (SubmissionStatus.SUCCEEDED, SubmissionStatus.FAILED)
+
+
+class Result(db.Model):
+    """Scores of a succeeded submission; `rank` is recomputed whenever its phase changes."""
+
+    __tablename__ = "results"
+    __table_args__ = (Index("ix_results_phase_rank", "phase_id", "rank"),)
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
+    metrics: Mapped[dict] = mapped_column(JSON)
+    primary_score: Mapped[float | None]
+    rank: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="result")

@@ -1,0 +1,90 @@
+"""What a container run is asked to do, what it may use, and how it ended.
+
+These types are engine-neutral: the job pipeline talks to an `Executor`, and
+`DockerExecutor` is the one that exists today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+PREDICTIONS_FILE = "predictions.json"
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    time_limit_s: float = 600
+    memory_mb: int = 4096  # RAM and swap together: --memory == --memory-swap
+    cpus: float = 2.0
+    pids: int = 256
+    shm_mb: int = 64
+    output_max_bytes: int = 50 * 2**20
+    log_max_bytes: int = 256 * 2**10
+    gpu: bool = False
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    image_id: str
+    input_dir: Path  # mounted read-only at /input; must be readable by uid 65534
+    output_dir: Path  # created empty by the runner and mounted at /output
+    limits: RunLimits
+    name: str | None = None  # container name; None lets Docker pick one
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class FailureReason(StrEnum):
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "out_of_memory"
+    NONZERO_EXIT = "nonzero_exit"
+    NETWORK_BLOCKED = "network_blocked"
+    NO_OUTPUT = "no_output"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    INVALID_OUTPUT = "invalid_output"  # the runner only uses it for a non-file output
+    IMAGE_INVALID = "image_invalid"
+    PLATFORM_ERROR = "platform_error"  # our fault: never counts against a quota
+
+
+@dataclass
+class RunResult:
+    ok: bool
+    reason: FailureReason | None
+    message: str  # for the submitter; never contains log text (logs may leak test data)
+    exit_code: int | None
+    logs: str  # stdout+stderr, capped; the caller decides who may see them
+    duration_s: float
+    logs_truncated: bool
+
+    @classmethod
+    def failed(
+        cls,
+        reason: FailureReason,
+        message: str,
+        *,
+        exit_code: int | None = None,
+        logs: str = "",
+        duration_s: float = 0.0,
+        logs_truncated: bool = False,
+    ) -> RunResult:
+        return cls(False, reason, message, exit_code, logs, duration_s, logs_truncated)
+
+
+class ImageLoadError(RuntimeError):
+    """Loading an image tarball failed or produced an image other than the expected one."""
+
+
+@runtime_checkable
+class Executor(Protocol):
+    def has_image(self, image_id: str) -> bool: ...
+
+    def load_image(self, tar_path: Path, image_id: str) -> None:
+        """Load once: a no-op when `image_id` is present; raise ImageLoadError on mismatch."""
+        ...
+
+    def run(self, spec: RunSpec) -> RunResult: ...
+
+    def remove_image(self, image_id: str) -> None: ...

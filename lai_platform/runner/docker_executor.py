@@ -1,0 +1,240 @@
+"""Run a participant's container with Docker: hardened, watched, always removed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import docker
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.models.containers import Container
+
+from lai_platform.runner import image_loading
+from lai_platform.runner.base import (
+    PREDICTIONS_FILE,
+    FailureReason,
+    RunResult,
+    RunSpec,
+)
+from lai_platform.runner.diagnosis import Ending, diagnose
+from lai_platform.runner.docker_options import PLATFORM_LABEL, container_options
+from lai_platform.runner.logs import LogCapture
+from lai_platform.runner.outputs import (
+    OutputDirError,
+    measure_output,
+    over_limit,
+    predictions_state,
+    prepare_output_dir,
+)
+
+log = logging.getLogger(__name__)
+
+_PLATFORM_MESSAGE = (
+    "The platform could not run the container ({what}). This is not a problem with your "
+    "submission and does not count against your quota."
+)
+_STOP_WAIT_S = 30  # how long a killed container may take to be reported as stopped
+_LOG_DRAIN_WAIT_S = 10  # how long to wait for the last log bytes after the exit
+
+
+class DockerExecutor:
+    """The `Executor` for a local Docker Engine."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient | None = None,
+        *,
+        poll_interval_s: float = 0.5,
+        api_timeout_s: int = 300,
+    ) -> None:
+        # A long API timeout: loading a multi-GB image is one slow request.
+        self._client = client or docker.from_env(timeout=api_timeout_s)
+        self._poll_interval_s = poll_interval_s
+        self._load_locks: dict[str, threading.Lock] = {}
+        self._load_locks_guard = threading.Lock()
+        self._host_cpus: int | None = None
+
+    # -- images ---------------------------------------------------------------------------
+
+    def has_image(self, image_id: str) -> bool:
+        image_loading.check_image_id(image_id)
+        return image_loading.image_id_of(self._client, image_id) == image_id
+
+    def load_image(self, tar_path: Path, image_id: str) -> None:
+        image_loading.check_image_id(image_id)
+        with self._load_lock(image_id):  # two jobs of one image must not both load it
+            if self.has_image(image_id):
+                return
+            image_loading.load_image_tarball(self._client, tar_path, image_id)
+
+    def remove_image(self, image_id: str) -> None:
+        image_loading.check_image_id(image_id)
+        try:
+            self._client.images.remove(image_id, force=True)
+        except ImageNotFound:
+            pass
+
+    def _load_lock(self, image_id: str) -> threading.Lock:
+        with self._load_locks_guard:
+            return self._load_locks.setdefault(image_id, threading.Lock())
+
+    # -- containers -----------------------------------------------------------------------
+
+    def run(self, spec: RunSpec) -> RunResult:
+        try:
+            image_loading.check_image_id(spec.image_id)
+            if not spec.input_dir.is_dir():
+                raise OutputDirError(f"input folder {spec.input_dir} does not exist")
+            prepare_output_dir(spec.output_dir)
+        except (OSError, OutputDirError, ValueError) as exc:
+            log.error("run %s: cannot prepare: %s", spec.name, exc)
+            return RunResult.failed(
+                FailureReason.PLATFORM_ERROR, _PLATFORM_MESSAGE.format(what="folders")
+            )
+        capture = LogCapture(spec.limits.log_max_bytes)
+        container: Container | None = None
+        try:
+            options = container_options(spec, self._cpu_count())
+            container = self._client.containers.create(spec.image_id, **options)
+            return self._run_created(container, spec, capture)
+        except ImageNotFound:
+            log.error("run %s: image %s is not loaded", spec.name, spec.image_id)
+            return RunResult.failed(
+                FailureReason.PLATFORM_ERROR, _PLATFORM_MESSAGE.format(what="image not loaded")
+            )
+        except APIError as exc:
+            return _api_failure(spec, exc)
+        except (DockerException, requests.RequestException) as exc:
+            log.exception("run %s: Docker failed", spec.name)
+            return RunResult.failed(
+                FailureReason.PLATFORM_ERROR, _PLATFORM_MESSAGE.format(what=type(exc).__name__)
+            )
+        finally:
+            if container is not None:
+                _remove_container(container)
+
+    def _run_created(self, container: Container, spec: RunSpec, capture: LogCapture) -> RunResult:
+        # Attach before start, so no output is missed however fast the program is.
+        stream = container.attach(stdout=True, stderr=True, stream=True, logs=True)
+        reader = threading.Thread(target=_drain, args=(stream, capture), daemon=True)
+        reader.start()
+        container.start()
+        started = time.monotonic()
+        killed_for = self._supervise(container, spec, started)
+        duration = time.monotonic() - started
+        container.reload()
+        state = container.attrs["State"]
+        reader.join(_LOG_DRAIN_WAIT_S)
+        logs = capture.text()
+        ending = Ending(
+            exit_code=state.get("ExitCode"),
+            oom_killed=bool(state.get("OOMKilled")),
+            killed_for=killed_for,
+            output_over_limit=over_limit(
+                measure_output(spec.output_dir), spec.limits.output_max_bytes
+            ),
+            predictions=predictions_state(spec.output_dir / PREDICTIONS_FILE),
+            logs=logs,
+        )
+        reason, message = diagnose(ending, spec.limits)
+        return RunResult(
+            ok=reason is None,
+            reason=reason,
+            message=message,
+            exit_code=ending.exit_code,
+            logs=logs,
+            duration_s=duration,
+            logs_truncated=capture.truncated,
+        )
+
+    def _supervise(
+        self, container: Container, spec: RunSpec, started: float
+    ) -> FailureReason | None:
+        """Wait for the exit; kill on the wall-clock or output limit and say which."""
+        deadline = started + spec.limits.time_limit_s
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return _kill(container, FailureReason.TIMEOUT)
+            try:
+                container.wait(timeout=min(self._poll_interval_s, remaining))
+                return None
+            except requests.exceptions.ConnectionError:
+                # docker-py reports a wait that timed out as a ConnectionError; a reload
+                # tells that apart from a daemon that is gone (it raises again).
+                container.reload()
+                if container.status not in ("created", "running"):
+                    return None
+            usage = measure_output(spec.output_dir)
+            if over_limit(usage, spec.limits.output_max_bytes):
+                return _kill(container, FailureReason.OUTPUT_TOO_LARGE)
+
+    def _cpu_count(self) -> int | None:
+        # Docker refuses more CPUs than the machine has; cap rather than fail every run.
+        if self._host_cpus is None:
+            self._host_cpus = int(self._client.info().get("NCPU") or 0)
+        return self._host_cpus or None
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    def cleanup_stray_containers(self, labels: dict[str, str] | None = None) -> int:
+        """Remove containers left by a crashed worker; return how many were removed.
+
+        `labels` narrows the match (e.g. to one worker's containers) when several workers
+        share a Docker Engine.
+        """
+        wanted = [f"{PLATFORM_LABEL}=1"] + [f"{k}={v}" for k, v in (labels or {}).items()]
+        removed = 0
+        for container in self._client.containers.list(all=True, filters={"label": wanted}):
+            if _remove_container(container):
+                removed += 1
+        return removed
+
+
+def _api_failure(spec: RunSpec, exc: APIError) -> RunResult:
+    text = str(exc.explanation or exc)
+    if "No command specified" in text:
+        return RunResult.failed(
+            FailureReason.IMAGE_INVALID,
+            "The image has neither an ENTRYPOINT nor a CMD, so there is nothing to run.",
+        )
+    log.error("run %s: Docker API error: %s", spec.name, text)
+    if "device driver" in text and spec.limits.gpu:
+        what = "no GPU is available on this worker"
+    else:
+        what = "Docker API error"
+    return RunResult.failed(FailureReason.PLATFORM_ERROR, _PLATFORM_MESSAGE.format(what=what))
+
+
+def _kill(container: Container, reason: FailureReason) -> FailureReason | None:
+    """Kill the container; None if it had already exited on its own."""
+    try:
+        container.kill()
+    except APIError as exc:
+        if exc.status_code == 409 or "is not running" in str(exc):
+            return None
+        raise
+    container.wait(timeout=_STOP_WAIT_S)
+    return reason
+
+
+def _drain(stream: Iterable[bytes], capture: LogCapture) -> None:
+    try:
+        capture.consume(stream)
+    except Exception:  # the socket closes when the container is removed
+        log.debug("log stream ended", exc_info=True)
+
+
+def _remove_container(container: Container) -> bool:
+    try:
+        container.remove(force=True)
+        return True
+    except NotFound:
+        return False
+    except (DockerException, requests.RequestException):
+        log.exception("could not remove container %s", container.id)
+        return False

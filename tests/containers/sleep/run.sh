@@ -1,0 +1,3 @@
+# Outlives any test time limit.
+echo "sleeping"
+sleep 600

@@ -1,0 +1,126 @@
+"""Test helpers that make tests read like stories: a platform, its people, their actions."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lai_platform import services
+from lai_platform.auth import create_user
+from lai_platform.bundles import load_challenge
+from lai_platform.extensions import db
+from lai_platform.models import ApiToken
+
+PASSWORD = "correct horse battery"
+
+
+class Platform:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._started = False
+
+    @property
+    def services(self):
+        return services.get(self.app)
+
+    def load_challenge(self, bundle: Path) -> str:
+        with self.app.app_context():
+            return load_challenge(bundle).slug
+
+    def participant(self, email: str = "ada@example.org", **roles) -> Participant:
+        with self.app.app_context():
+            user = create_user(email, PASSWORD, email.split("@")[0], **roles)
+            row, token = ApiToken.issue(user, "test")
+            db.session.add(row)
+            db.session.commit()
+        return Participant(self, email, token)
+
+    def anonymous(self) -> Participant:
+        return Participant(self, "", "")
+
+    def start_workers(self) -> None:
+        self.services.jobs.start()
+        self._started = True
+
+    def wait_until_idle(self, timeout: float = 300) -> None:
+        assert self.services.jobs.join_idle(timeout), "jobs still pending"
+
+    def close(self) -> None:
+        if self._started:
+            self.services.jobs.stop()
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@dataclass
+class Participant:
+    platform: Platform
+    email: str
+    token: str
+
+    @property
+    def client(self) -> FlaskClient:
+        return self.platform.app.test_client()
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def get(self, url: str):
+        return self.client.get(url, headers=self._headers())
+
+    def post_json(self, url: str, body: dict):
+        return self.client.post(url, json=body, headers=self._headers())
+
+    def join(self, challenge: str = "lai-liver", accept: bool = True):
+        return self.post_json(f"/api/v1/challenges/{challenge}/join", {"accept_terms": accept})
+
+    def submit(self, tarball: Path | bytes, phase: str = "development",
+               challenge: str = "lai-liver"):
+        data = tarball if isinstance(tarball, bytes) else Path(tarball).read_bytes()
+        return self.client.post(
+            f"/api/v1/challenges/{challenge}/phases/{phase}/submissions",
+            data={"image": (io.BytesIO(data), "algorithm.tar")},
+            headers=self._headers(),
+            content_type="multipart/form-data",
+        )
+
+    def submission(self, submission_id: int) -> dict:
+        response = self.get(f"/api/v1/submissions/{submission_id}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def wait_for(self, submission_id: int, timeout: float = 300) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            sub = self.submission(submission_id)
+            if sub["status"] in ("succeeded", "failed"):
+                return sub
+            time.sleep(0.2)
+        raise AssertionError(f"submission {submission_id} still {sub['status']}")
+
+    def leaderboard(self, phase: str = "development", challenge: str = "lai-liver") -> dict:
+        return self.get(f"/api/v1/challenges/{challenge}/phases/{phase}/leaderboard").get_json()
+
+
+class Browser:
+    """A cookie-holding web client that sends the CSRF token like a form would."""
+
+    def __init__(self, app: Flask) -> None:
+        self.client = app.test_client()
+
+    def csrf(self, page: str) -> str:
+        html = self.client.get(page).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def post_form(self, page: str, url: str | None = None, **fields):
+        fields["csrf_token"] = self.csrf(page)
+        return self.client.post(url or page, data=fields, follow_redirects=True)
