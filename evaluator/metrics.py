@@ -16,6 +16,7 @@ import numpy as np
 
 from evaluator.cases import MALIGNANT_THRESHOLD, Cases
 from evaluator.rank_auc import weighted_auc
+from evaluator.roc_points import weighted_sens_at_spec
 from evaluator.weighted import Weighted
 
 Task = Literal["binary", "multiclass", "composite"]
@@ -161,6 +162,67 @@ def brier(batch: Weighted) -> np.ndarray:
     return _ratio(batch.weighted_sum(squared_error), batch.total)
 
 
+@_register(
+    "mcc",
+    label="MCC",
+    task="binary",
+    definition=f"Matthews correlation of predicted ({_T}) and true malignancy "
+    "(0 when all predictions are one class, as scikit-learn).",
+    undefined_when="needs both malignant and benign cases",
+)
+def mcc(batch: Weighted) -> np.ndarray:
+    confusion = batch.binary_confusion
+    # scikit-learn's covariance form, so values agree to rounding.
+    n = confusion.sum(axis=(1, 2))
+    truth, predicted = confusion.sum(axis=2), confusion.sum(axis=1)
+    correct = np.trace(confusion, axis1=1, axis2=2)
+    cov_tp = correct * n - np.sum(truth * predicted, axis=1)
+    cov_tt = n * n - np.sum(truth * truth, axis=1)
+    cov_pp = n * n - np.sum(predicted * predicted, axis=1)
+    value = _ratio(cov_tp, np.sqrt(cov_tt * np.where(cov_pp > 0, cov_pp, 1.0)))
+    return np.where((cov_pp > 0) | np.isnan(value), value, 0.0)
+
+
+SPECIFICITY_FLOOR = 0.90
+
+
+@_register(
+    "sens_at_90_spec",
+    label="Sensitivity at 90% specificity",
+    task="binary",
+    definition="Highest sensitivity over thresholds t (malignant when malignant_probability "
+    f">= t) whose specificity is >= {SPECIFICITY_FLOOR:.2f}; the ROC curve's points.",
+    undefined_when="needs both malignant and benign cases",
+)
+def sens_at_90_spec(batch: Weighted) -> np.ndarray:
+    cases = batch.cases
+    return weighted_sens_at_spec(
+        cases.malignant_probability, cases.malignant == 1, batch.weights, SPECIFICITY_FLOOR
+    )
+
+
+ECE_BINS = 10
+
+
+@_register(
+    "ece",
+    label="Expected calibration error",
+    task="binary",
+    definition=f"Sum over {ECE_BINS} equal-width bins of malignant_probability (bin = "
+    f"floor({ECE_BINS}p), p = 1 in the last) of share of cases x |mean p - malignant rate|.",
+    undefined_when="no cases",
+    higher_is_better=False,
+)
+def ece(batch: Weighted) -> np.ndarray:
+    cases = batch.cases
+    p = cases.malignant_probability
+    bins = np.minimum((p * ECE_BINS).astype(np.int64), ECE_BINS - 1)
+    # share x |mean p - rate| = |sum over the bin of (p - y)| / n: one product for all bins.
+    gaps = np.zeros((len(p), ECE_BINS))
+    gaps[np.arange(len(p)), bins] = p - cases.malignant
+    return _ratio(np.abs(batch.weights @ gaps).sum(axis=1), batch.total)
+
+
 # --- multi-class: the diagnosis, predicted as the argmax of diagnosis_probabilities ------
 
 
@@ -220,6 +282,22 @@ def macro_auc(batch: Weighted) -> np.ndarray:
         for k in range(len(cases.classes))
     ]
     return _present_mean(np.stack(per_class, axis=1))
+
+
+@_register(
+    "mc_brier",
+    label="Brier score (diagnosis)",
+    task="multiclass",
+    definition="Mean over cases of the sum over diagnoses of (probability - 0/1 truth)^2.",
+    undefined_when="no cases",
+    higher_is_better=False,
+)
+def mc_brier(batch: Weighted) -> np.ndarray:
+    cases = batch.cases
+    k = len(cases.classes)
+    truth = np.eye(k)[cases.diagnosis] if k else np.zeros((len(cases), 0))
+    squared_error = ((cases.diagnosis_probabilities - truth) ** 2).sum(axis=1)
+    return _ratio(batch.weighted_sum(squared_error), batch.total)
 
 
 # --- composite ----------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def demo_bundle(tmp_path_factory) -> Path:
     spec["data"] = {"path": "data"}
     (bundle / "challenge.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     subprocess.run(
-        [sys.executable, str(ROOT / "examples/lai-liver/generate.py"), "--out", str(bundle / "data"),
+        [sys.executable, str(ROOT / "examples/lai-liver/generate.py"),
+         "--out", str(bundle / "data"),
          *[f"--{k.replace('_', '-')}={v}" for k, v in SMALL_DEMO.items()]],
         check=True, capture_output=True,
     )

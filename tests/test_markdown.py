@@ -21,7 +21,8 @@ def test_dangerous_markup_is_removed(source, forbidden):
 
 
 def test_ordinary_markdown_survives():
-    html = str(render("## Title\n\n* **bold** [link](https://lai.example)\n\n| a | b |\n|---|---|\n| 1 | 2 |"))
+    source = "## Title\n\n* **bold** [link](https://lai.example)\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    html = str(render(source))
     assert "<h2>Title</h2>" in html and "<strong>bold</strong>" in html
     assert 'href="https://lai.example"' in html and 'rel="noopener noreferrer nofollow"' in html
     assert "<table>" in html

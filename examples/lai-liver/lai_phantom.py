@@ -31,8 +31,8 @@ FAT = np.array([1.9, 1.8, 1.75, 1.7, 1.7, 0.25])
 VESSEL = np.array([0.5, 0.7, 0.95, 2.3, 1.7, 0.25])
 
 # Difficulty knobs, tuned so that a simple radiomics baseline reaches an AUC near 0.85.
-CONTRAST_SD = 0.20  # per-case, per-sequence jitter of log(lesion/liver)
-ATYPICAL_P = 0.30  # chance that a lesion borrows part of a look-alike's pattern
+CONTRAST_SD = 0.28  # per-case, per-sequence jitter of log(lesion/liver)
+ATYPICAL_P = 0.40  # chance that a lesion borrows part of a look-alike's pattern
 CONSPICUITY = (0.55, 1.25)  # per-case scaling of all lesion contrasts
 
 
@@ -137,8 +137,8 @@ CENTRES: dict[str, Centre] = {
                 bias=0.08, arterial_timing=0.9),
         # Unseen in training: a 3 T site and an older, noisier, thick-slice 1.5 T site.
         _centre(5, gain=140, offset=6, noise=0.045, spacing_factor=(0.85, 0.85, 0.8),
-                bias=0.20, arterial_timing=0.8),
-        _centre(6, gain=45, offset=0, noise=0.08, spacing_factor=(1.25, 1.25, 1.6),
+                bias=0.20, arterial_timing=0.65),
+        _centre(6, gain=45, offset=0, noise=0.11, spacing_factor=(1.25, 1.25, 1.6),
                 bias=0.10, arterial_timing=1.0),
     )
 }

@@ -6,6 +6,7 @@ picked up again after a crash, does no harm.
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import threading
@@ -22,12 +23,17 @@ from lai_platform.jobs.staging import stage_inputs
 from lai_platform.leaderboard import primary_score, recompute_ranks
 from lai_platform.models import Result, Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
-from lai_platform.runner import FailureReason, RunLimits, RunSpec
+from lai_platform.runner import (
+    PREDICTIONS_FILE,
+    FailureReason,
+    ImageLoadError,
+    RunLimits,
+    RunSpec,
+)
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 10
-PREDICTIONS_FILE = "predictions.json"
 
 
 class RunFailed(Exception):
@@ -108,8 +114,13 @@ def _execute(submission: Submission) -> None:
     with svc.storage.local_path(submission.image.storage_key) as tarball:
         try:
             executor.load_image(tarball, submission.image.image_id)
-        except ValueError as exc:  # docker could not load it, or it is not what was validated
-            raise RunFailed(FailureReason.IMAGE_INVALID, f"The image could not be loaded: {exc}")
+        except ImageLoadError as exc:  # docker refused it, or it is not what was validated
+            log.warning("submission %s: image load failed: %s", submission.id, exc)
+            raise RunFailed(
+                FailureReason.IMAGE_INVALID,
+                "Docker could not load the image: the archive is damaged or its layers do not "
+                "match its manifest. Rebuild it and upload a fresh `docker save` file.",
+            ) from exc
 
     inputs = stage_inputs(svc.storage, dataset, svc.settings.data_dir / "cache" / "inputs")
     run_dir = svc.settings.data_dir / "runs" / str(submission.id)
@@ -133,6 +144,8 @@ def _execute(submission: Submission) -> None:
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
 
+    # Kept (capped by the runner's output limit) for organizers and per-case analyses.
+    svc.storage.save(predictions_key(submission.id), io.BytesIO(raw))
     ground_truth = _ground_truth(dataset.ground_truth_key)
     try:
         predictions = parse_predictions(raw, ground_truth)
@@ -146,6 +159,10 @@ def _execute(submission: Submission) -> None:
         predictions, ground_truth, n_bootstrap=svc.settings.bootstrap_resamples, seed=0
     )
     _finish_succeeded(submission, metrics, result.logs, result.duration_s)
+
+
+def predictions_key(submission_id: int) -> str:
+    return f"predictions/{submission_id}.json"
 
 
 def run_limits(phase_limits: dict) -> RunLimits:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from evaluator.metrics import METRICS
 from lai_platform.api.challenges import get_challenge, get_phase, training_data_response
 from lai_platform.auth import login_required
 from lai_platform.extensions import db
@@ -12,7 +13,6 @@ from lai_platform.leaderboard import leaderboard_rows, shown_metrics
 from lai_platform.models import Challenge
 from lai_platform.participation import join, participation_of, require_approved
 from lai_platform.web import web_bp
-from evaluator.metrics import METRICS
 
 
 @web_bp.get("/")

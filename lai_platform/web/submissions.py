@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from evaluator.metrics import METRICS
 from lai_platform.admission import admit
 from lai_platform.api.challenges import get_phase
 from lai_platform.auth import login_required
@@ -13,7 +14,6 @@ from lai_platform.extensions import db
 from lai_platform.models import Submission
 from lai_platform.visibility import can_view, is_owner_or_staff, visible_logs
 from lai_platform.web import web_bp
-from evaluator.metrics import METRICS
 
 
 @web_bp.route("/challenges/<slug>/phases/<phase_slug>/submit", methods=("GET", "POST"))

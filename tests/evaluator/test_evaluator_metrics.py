@@ -34,7 +34,26 @@ def sklearn_values(cases: Cases) -> dict[str, float]:
         "mc_balanced_accuracy": sk.balanced_accuracy_score(d, d_hat),
         "macro_auc": sk.roc_auc_score(d, probs, multi_class="ovr", average="macro"),
         "lld_mmri_score": (macro_f1 + kappa) / 2,
+        "mcc": sk.matthews_corrcoef(y, y_hat),
+        "sens_at_90_spec": sens_at_spec_via_roc_curve(y, p, 0.90),
+        "ece": ece_by_loop(y, p),
+        "mc_brier": sk.brier_score_loss(d, probs, labels=list(range(probs.shape[1]))),
     }
+
+
+def sens_at_spec_via_roc_curve(y, p, floor: float) -> float:
+    fpr, tpr, _ = sk.roc_curve(y, p, drop_intermediate=False)
+    return float(tpr[1.0 - fpr >= floor - 1e-12].max())
+
+
+def ece_by_loop(y, p, bins: int = 10) -> float:
+    """The textbook sum over bins of n_b / n * |accuracy_b - confidence_b|."""
+    total = 0.0
+    for b in range(bins):
+        inside = (p >= b / bins) & ((p < (b + 1) / bins) | (b == bins - 1))
+        if inside.any():
+            total += inside.mean() * abs(y[inside].mean() - p[inside].mean())
+    return total
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -73,7 +92,10 @@ def test_registry_describes_each_metric():
         assert metric.task in ("binary", "multiclass", "composite")
         assert metric.label and metric.definition and metric.undefined_when
         assert "\n" not in metric.definition
-        assert metric.higher_is_better is (name != "brier")
+        assert metric.higher_is_better is (name not in LOWER_IS_BETTER)
+
+
+LOWER_IS_BETTER = {"brier", "ece", "mc_brier"}
 
 
 def edge(malignant, p, diagnosis, probs) -> Cases:
@@ -95,7 +117,8 @@ EDGE_CASES = [
         "all benign, none predicted malignant",
         edge([0, 0, 0], [0.1, 0.2, 0.3], [1, 2, 1], [B, C, B]),
         {"auc": None, "sensitivity": None, "specificity": 1.0, "f1": None,
-         "balanced_accuracy": 1.0, "macro_auc": 1.0, "kappa": 1.0},
+         "balanced_accuracy": 1.0, "macro_auc": 1.0, "kappa": 1.0,
+         "mcc": None, "sens_at_90_spec": None, "ece": 0.2, "mc_brier": 0.06},
     ),
     (
         "all benign, one predicted malignant",
@@ -108,26 +131,29 @@ EDGE_CASES = [
         edge([1, 1], [0.7, 0.2], [0, 0], [A, A]),
         {"auc": None, "specificity": None, "sensitivity": 0.5, "f1": 2 / 3,
          "macro_auc": None, "kappa": None, "lld_mmri_score": None, "macro_f1": 1.0,
-         "mc_balanced_accuracy": 1.0},
+         "mc_balanced_accuracy": 1.0, "mcc": None, "sens_at_90_spec": None},
     ),
     (
         "constant predictions",
         edge([1, 0, 1, 0], [0.3] * 4, [0, 1, 0, 2], [U] * 4),
         {"auc": 0.5, "sensitivity": 0.0, "specificity": 1.0, "f1": 0.0,
          "balanced_accuracy": 0.5, "kappa": 0.0, "macro_auc": 0.5,
-         "mc_balanced_accuracy": 1 / 3},
+         "mc_balanced_accuracy": 1 / 3, "mcc": 0.0, "sens_at_90_spec": 0.0, "ece": 0.2,
+         "mc_brier": 2 / 3},
     ),
     (
         "perfect",
         edge([1, 0, 0], [1.0, 0.0, 0.2], [0, 1, 2], [A, B, C]),
         {name: 1.0 for name in ("auc", "balanced_accuracy", "sensitivity", "specificity",
                                 "f1", "macro_f1", "kappa", "mc_balanced_accuracy",
-                                "macro_auc", "lld_mmri_score")} | {"brier": 0.04 / 3},
+                                "macro_auc", "lld_mmri_score", "mcc", "sens_at_90_spec")}
+        | {"brier": 0.04 / 3, "ece": 0.2 / 3, "mc_brier": 0.06},
     ),
     (
         "a single case",
         edge([1], [0.6], [0], [A]),
-        {"auc": None, "kappa": None, "macro_auc": None, "sensitivity": 1.0, "brier": 0.16},
+        {"auc": None, "kappa": None, "macro_auc": None, "sensitivity": 1.0, "brier": 0.16,
+         "mcc": None, "sens_at_90_spec": None, "ece": 0.4, "mc_brier": 0.06},
     ),
     (
         "one diagnosis in truth, varied predictions",
@@ -186,3 +212,49 @@ def test_macro_auc_averages_over_diagnoses_present(make_cases):
     ]
     value = compute_metrics(subset, ["macro_auc"])["macro_auc"].value
     assert value == pytest.approx(np.mean(per_class), abs=TOLERANCE)
+
+
+BENIGN_SCORES = [i / 10 for i in range(10)]  # specificity >= 0.90 allows one false positive
+
+# (id, truth, scores, expected sensitivity at 90% specificity), worked by hand.
+SENS_AT_SPEC = [
+    ("one false positive allowed, boundary spec = 0.9 kept",
+     [0] * 10 + [1] * 4, BENIGN_SCORES + [0.95, 0.85, 0.55, 0.05], 2 / 4),
+    ("a tie with a benign case costs the threshold",
+     [0] * 10 + [1] * 4, BENIGN_SCORES[:8] + [0.85, 0.9] + [0.95, 0.85, 0.55, 0.05], 1 / 4),
+    ("no threshold above the benign: only t above all, sensitivity 0",
+     [0, 0, 1], [0.9, 0.8, 0.1], 0.0),
+    ("perfect separation", [0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4], 1.0),
+]  # fmt: skip
+
+# (id, truth, malignant_probability, expected ECE), worked by hand.
+ECE_TABLE = [
+    ("bins 0, 1, 9; p = 1 in the last bin",
+     [0, 1, 0, 1, 1], [0.05, 0.15, 0.15, 0.95, 1.0], (0.05 + 0.7 + 0.05) / 5),
+    ("p = 0.1 opens bin 1", [0, 1], [0.1, 0.19], abs(0.29 - 1) / 2),
+    ("perfectly calibrated bins", [0, 1, 0, 1], [0.55, 0.55, 0.45, 0.45], 0.1 / 4 * 2),
+    ("all right, all certain", [0, 1], [0.0, 1.0], 0.0),
+]  # fmt: skip
+
+
+def binary(truth, scores) -> Cases:
+    n = len(truth)
+    return edge(truth, scores, [0] * n, [A] * n)
+
+
+@pytest.mark.parametrize(
+    ("truth", "scores", "expected"), [r[1:] for r in SENS_AT_SPEC], ids=[r[0] for r in SENS_AT_SPEC]
+)
+def test_sens_at_90_spec_by_hand_and_by_roc_curve(truth, scores, expected):
+    value = compute_metrics(binary(truth, scores), ["sens_at_90_spec"])["sens_at_90_spec"].value
+    assert value == pytest.approx(expected, abs=TOLERANCE)
+    expected_sk = sens_at_spec_via_roc_curve(np.array(truth), np.array(scores), 0.90)
+    assert value == pytest.approx(expected_sk, abs=TOLERANCE)
+
+
+@pytest.mark.parametrize(
+    ("truth", "scores", "expected"), [r[1:] for r in ECE_TABLE], ids=[r[0] for r in ECE_TABLE]
+)
+def test_ece_by_hand(truth, scores, expected):
+    value = compute_metrics(binary(truth, scores), ["ece"])["ece"].value
+    assert value == pytest.approx(expected, abs=TOLERANCE)

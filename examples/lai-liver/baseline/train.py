@@ -44,11 +44,11 @@ def candidates() -> dict:
             StandardScaler(), LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced")
         ),
         "random_forest": RandomForestClassifier(
-            n_estimators=300, min_samples_leaf=2, class_weight="balanced_subsample",
+            n_estimators=150, min_samples_leaf=2, class_weight="balanced_subsample",
             random_state=0,
         ),
         "gradient_boosting": HistGradientBoostingClassifier(
-            max_depth=3, learning_rate=0.05, max_iter=150, l2_regularization=1.0,
+            max_depth=3, learning_rate=0.1, max_iter=60, l2_regularization=1.0,
             random_state=0,
         ),
     }

@@ -1,0 +1,15 @@
+# The platform's own image (web and workers) for docker-compose.yml. Not used by `make demo`.
+FROM python:3.11-slim
+WORKDIR /srv/lai
+COPY pyproject.toml README.md ./
+COPY lai_platform lai_platform
+COPY evaluator evaluator
+RUN pip install --no-cache-dir .
+COPY app.py ./
+COPY templates templates
+COPY static static
+COPY migrations migrations
+COPY examples examples
+ENV LAI_DATA_DIR=/var/lib/lai
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "600", "app:app"]
