@@ -71,7 +71,7 @@ def _nifti_bytes(data: np.ndarray, spacing: np.ndarray) -> bytes:
     img.header.set_xyzt_units("mm")
     img.header.set_data_dtype(data.dtype)
     # mtime=0 and no file name in the gzip header: identical bytes on every run.
-    return gzip.compress(img.to_bytes(), compresslevel=6, mtime=0)
+    return gzip.compress(img.to_bytes(), compresslevel=1, mtime=0)
 
 
 def _write_case(case_dir: Path, case: ph.Case) -> None:

@@ -1,6 +1,6 @@
 """Every API error is JSON: {"error": {"code": ..., "message": ...}}."""
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from lai_platform.api import api_bp
@@ -16,7 +16,10 @@ def platform_error(exc: PlatformError):
     return error_response(exc.code, exc.message, exc.status)
 
 
-@api_bp.errorhandler(HTTPException)
+@api_bp.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
+    # Registered app-wide so that unknown /api/ URLs (no blueprint matched) answer JSON too.
+    if not request.path.startswith(api_bp.url_prefix + "/"):
+        return exc
     code = (exc.name or "error").lower().replace(" ", "_")
     return error_response(code, exc.description or exc.name, exc.code or 500)

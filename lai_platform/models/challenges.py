@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lai_platform.extensions import db
@@ -23,7 +23,7 @@ class Challenge(db.Model):
     contract_md: Mapped[str] = mapped_column(Text, default="")
     access: Mapped[str] = mapped_column(String(16), default="open")  # open | review
     training_data_key: Mapped[str | None] = mapped_column(String(512))
-    training_data_size: Mapped[int | None]
+    training_data_size: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     phases: Mapped[list[Phase]] = relationship(
@@ -96,7 +96,7 @@ class Phase(db.Model):
     run_mode: Mapped[str] = mapped_column(String(16), default="batch")
     # Run limits, see lai_platform.runner.RunLimits.
     limits: Mapped[dict] = mapped_column(JSON, default=dict)
-    image_max_bytes: Mapped[int] = mapped_column(default=8 * 2**30)
+    image_max_bytes: Mapped[int] = mapped_column(BigInteger, default=8 * 2**30)
 
     challenge: Mapped[Challenge] = relationship(back_populates="phases")
     dataset: Mapped[Dataset] = relationship()

@@ -98,6 +98,8 @@ class DockerExecutor:
         capture = LogCapture(spec.limits.log_max_bytes)
         container: Container | None = None
         try:
+            if spec.name:
+                self._remove_stale_namesake(spec.name)
             options = container_options(spec, self._cpu_count())
             container = self._client.containers.create(spec.image_id, **options)
             return self._run_created(container, spec, capture)
@@ -172,6 +174,16 @@ class DockerExecutor:
             usage = measure_output(spec.output_dir)
             if over_limit(usage, spec.limits.output_max_bytes):
                 return _kill(container, FailureReason.OUTPUT_TOO_LARGE)
+
+    def _remove_stale_namesake(self, name: str) -> None:
+        """A container of ours left under this name by a crashed worker would block the run."""
+        try:
+            stale = self._client.containers.get(name)
+        except NotFound:
+            return
+        if stale.labels.get(PLATFORM_LABEL) == "1":
+            log.warning("removing stale container %s (%s)", name, stale.id)
+            _remove_container(stale)
 
     def _cpu_count(self) -> int | None:
         # Docker refuses more CPUs than the machine has; cap rather than fail every run.

@@ -28,7 +28,7 @@ def upgrade():
     sa.Column('contract_md', sa.Text(), nullable=False),
     sa.Column('access', sa.String(length=16), nullable=False),
     sa.Column('training_data_key', sa.String(length=512), nullable=True),
-    sa.Column('training_data_size', sa.Integer(), nullable=True),
+    sa.Column('training_data_size', sa.BigInteger(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('slug')
@@ -134,7 +134,7 @@ def upgrade():
     sa.Column('primary_metric', sa.String(length=64), nullable=False),
     sa.Column('run_mode', sa.String(length=16), nullable=False),
     sa.Column('limits', sa.JSON(), nullable=False),
-    sa.Column('image_max_bytes', sa.Integer(), nullable=False),
+    sa.Column('image_max_bytes', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['challenge_id'], ['challenges.id'], ),
     sa.ForeignKeyConstraint(['dataset_id'], ['datasets.id'], ),
     sa.PrimaryKeyConstraint('id'),

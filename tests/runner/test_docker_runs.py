@@ -152,7 +152,7 @@ def test_sandbox_as_seen_from_inside(executor: DockerExecutor, job: Path) -> Non
 def test_live_container_settings(executor: DockerExecutor, job: Path) -> None:
     """Inspect a running container: the hardening is what Docker actually applied."""
     label = uuid.uuid4().hex
-    limits = RunLimits(time_limit_s=4, memory_mb=48, cpus=0.5, pids=32, shm_mb=16)
+    limits = RunLimits(time_limit_s=3, memory_mb=48, cpus=0.5, pids=32, shm_mb=16)
     spec = RunSpec(
         build_test_image("sleep"), job / "input", job / "output", limits, labels={"t": label}
     )
@@ -238,3 +238,17 @@ def test_cleanup_stray_containers(executor: DockerExecutor) -> None:
         assert [c.id for c in left] == [other.id]
     finally:
         other.remove(force=True)
+
+
+def test_stale_container_with_the_same_name_is_replaced(
+    executor: DockerExecutor, job: Path
+) -> None:
+    """A worker that crashed mid-run leaves its container; the retry must not be blocked."""
+    name = f"lai-test-stale-{uuid.uuid4().hex[:12]}"
+    docker_client().containers.create(
+        build_test_image("sleep"), name=name, labels={"lai.platform": "1"}
+    )
+    spec = RunSpec(build_test_image("ok"), job / "input", job / "output", FAST, name=name)
+    result = executor.run(spec)
+    assert result.ok, result.message
+    assert docker_client().containers.list(all=True, filters={"name": name}) == []

@@ -1,0 +1,42 @@
+"""Admission is atomic: two concurrent requests cannot both take the last slot."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from lai_platform.extensions import db
+from lai_platform.models import Phase, Submission
+from tests.docker_images import build_test_image, save_image
+
+pytestmark = pytest.mark.docker
+
+
+def test_two_requests_race_for_the_last_slot(platform_any_db, demo_bundle, tmp_path):
+    platform = platform_any_db
+    platform.load_challenge(demo_bundle)
+    with platform.app.app_context():
+        phase = db.session.scalar(db.select(Phase).where(Phase.slug == "final-test"))
+        phase.submissions_total = 1
+        db.session.commit()
+    tarball = save_image(build_test_image("ok"), tmp_path / "ok.tar")
+    ada = platform.participant()
+    ada.join()
+
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def submit() -> None:
+        barrier.wait()
+        statuses.append(ada.submit(tarball, phase="final-test").status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [202, 429, 429, 429]
+    with platform.app.app_context():
+        assert db.session.query(Submission).count() == 1

@@ -1,0 +1,46 @@
+"""The hidden ground truth is in no path a participant's container can read."""
+
+from __future__ import annotations
+
+import pytest
+
+from lai_platform.extensions import db
+from lai_platform.jobs.staging import stage_inputs
+from lai_platform.models import Phase
+from lai_platform.runner import RunLimits, RunSpec
+from tests.docker_images import build_test_image
+
+pytestmark = pytest.mark.docker
+
+MARKER = "LAI_SECRET_" + "MARKER"  # split so this file itself holds no marker
+
+
+def test_container_cannot_read_the_ground_truth(platform, demo_bundle, tmp_path):
+    platform.load_challenge(demo_bundle)
+    svc = platform.services
+    with platform.app.app_context():
+        phase = db.session.scalar(db.select(Phase).where(Phase.slug == "final-test"))
+        dataset = phase.dataset
+        # Plant the marker in every place the platform keeps the labels.
+        with svc.storage.local_path(dataset.ground_truth_key) as gt_path:
+            truth = gt_path.read_text()
+            gt_path.write_text(truth + f"# {MARKER}\n")
+        inputs = stage_inputs(svc.storage, dataset, svc.settings.data_dir / "cache" / "inputs")
+    (svc.settings.data_dir / f"{MARKER}.csv").write_text(MARKER)
+
+    result = svc.executor.run(
+        RunSpec(
+            image_id=build_test_image("snoop"),
+            input_dir=inputs,
+            output_dir=tmp_path / "out",
+            limits=RunLimits(time_limit_s=60, memory_mb=128),
+        )
+    )
+    found = (tmp_path / "out" / "found.txt").read_text()
+    files, _, rest = found.partition("== marker")
+    marker_hits = rest.split("== end")[0].strip()
+    assert "/input/cases.json" in files  # the snoop did look around
+    assert marker_hits == ""
+    assert "ground_truth" not in files
+    assert "diagnosis" not in found
+    assert result.reason in (None, "no_output")
