@@ -37,9 +37,7 @@ def synthetic_phase(n: int, submissions: int, seed: int = 0) -> list[Cases]:
         logits = rng.normal(size=(n, k))
         logits[np.arange(n), diagnosis] += skill
         probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-        entries.append(
-            Cases(malignant, probs[:, :3].sum(axis=1), diagnosis, probs, LAI_DIAGNOSES)
-        )
+        entries.append(Cases(malignant, probs[:, :3].sum(axis=1), diagnosis, probs, LAI_DIAGNOSES))
     return entries
 
 
@@ -49,11 +47,15 @@ def score_phase(entries: list[Cases], n_resamples: int, seed: int = 0) -> dict:
     for cases in entries:
         points = compute_metrics(cases)
         values = resample_values(cases, indices)
-        results.append({n: (points[n].value, percentile_interval(v, 0.95)) for n, v in values.items()})
+        results.append(
+            {n: (points[n].value, percentile_interval(v, 0.95)) for n, v in values.items()}
+        )
         primary_full.append(points[PRIMARY].value)
         primary_boot.append(values[PRIMARY])
     stability = rank_stability(
-        np.array(primary_full, dtype=float), np.stack(primary_boot), METRICS[PRIMARY].higher_is_better
+        np.array(primary_full, dtype=float),
+        np.stack(primary_boot),
+        METRICS[PRIMARY].higher_is_better,
     )
     return {"metrics": results, "stability": stability}
 
@@ -102,9 +104,7 @@ def main() -> None:
     result = score_phase(entries, args.resamples)
     ours = time.perf_counter() - start
 
-    indices = resample_indices(
-        entries[0].malignant, args.loop_resamples, np.random.default_rng(1)
-    )
+    indices = resample_indices(entries[0].malignant, args.loop_resamples, np.random.default_rng(1))
     start = time.perf_counter()
     sklearn_loop(entries[: args.loop_submissions], indices)
     measured = time.perf_counter() - start
@@ -112,15 +112,21 @@ def main() -> None:
     baseline = measured * scale
 
     s = result["stability"]
-    print(f"phase: {args.cases} cases, {args.submissions} submissions, "
-          f"{args.resamples} resamples, {len(METRICS)} metrics with CIs + rank stability")
+    print(
+        f"phase: {args.cases} cases, {args.submissions} submissions, "
+        f"{args.resamples} resamples, {len(METRICS)} metrics with CIs + rank stability"
+    )
     print(f"vectorised evaluator: {ours:.2f} s")
-    print(f"sklearn loop: {measured:.2f} s measured on {args.loop_submissions} submissions x "
-          f"{args.loop_resamples} resamples, extrapolated linearly x{scale:g} = {baseline:.1f} s")
+    print(
+        f"sklearn loop: {measured:.2f} s measured on {args.loop_submissions} submissions x "
+        f"{args.loop_resamples} resamples, extrapolated linearly x{scale:g} = {baseline:.1f} s"
+    )
     print(f"speed-up: {baseline / ours:.0f}x")
-    print(f"rank stability ({PRIMARY}): Kendall tau median {s.kendall_tau_median:.3f} "
-          f"[{s.kendall_tau_low:.3f}, {s.kendall_tau_high:.3f}]; "
-          f"top entry rank interval {s.rank_intervals[int(np.argmin(s.ranks))]}")
+    print(
+        f"rank stability ({PRIMARY}): Kendall tau median {s.kendall_tau_median:.3f} "
+        f"[{s.kendall_tau_low:.3f}, {s.kendall_tau_high:.3f}]; "
+        f"top entry rank interval {s.rank_intervals[int(np.argmin(s.ranks))]}"
+    )
 
 
 if __name__ == "__main__":

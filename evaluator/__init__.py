@@ -13,8 +13,11 @@ from evaluator.ground_truth import (
     read_ground_truth,
 )
 from evaluator.metrics import METRICS, Metric, MetricValue, compute_metrics
+from evaluator.rank_methods import METHODS as RANKING_METHODS
+from evaluator.rank_methods import rank
 from evaluator.ranking import rank_scores
 from evaluator.scoring import evaluate, evaluate_files
+from evaluator.stability import RankStability, rank_stability, resampled_scores
 from evaluator.validation import PredictionError, Predictions, parse_predictions
 
 __all__ = [
@@ -29,12 +32,17 @@ __all__ = [
     "MetricValue",
     "PredictionError",
     "Predictions",
+    "RANKING_METHODS",
+    "RankStability",
     "bootstrap_intervals",
     "cases_from",
     "compute_metrics",
     "evaluate",
     "evaluate_files",
     "parse_predictions",
+    "rank",
     "rank_scores",
+    "rank_stability",
     "read_ground_truth",
+    "resampled_scores",
 ]

@@ -17,19 +17,20 @@ def weighted_auc(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray) 
         return np.full(n_samples, np.nan)
     order = np.argsort(scores, kind="stable")
     sorted_scores = scores[order]
-    # Work on (n, B): summing along the first axis of a C-ordered array is much faster.
-    w = weights.T[order]
+    # (B, n) with columns in score order: gathering whole rows is cache-friendly.
     is_positive = np.asarray(positive, dtype=bool)[order]
-    positives = np.where(is_positive[:, None], w, 0.0)
-    negatives = w - positives
+    w = weights[:, order]
+    negatives = np.where(is_positive, 0.0, w)
+    positives = w - negatives
     # Cases with equal scores form one group: its negatives count half against its positives.
     starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
     if len(starts) < len(sorted_scores):
-        positives = np.add.reduceat(positives, starts, axis=0)
-        negatives = np.add.reduceat(negatives, starts, axis=0)
-    negatives_below = np.cumsum(negatives, axis=0) - negatives
-    wins = np.sum(positives * (negatives_below + 0.5 * negatives), axis=0)
-    pairs = positives.sum(axis=0) * negatives.sum(axis=0)
+        positives = np.add.reduceat(positives, starts, axis=1)
+        negatives = np.add.reduceat(negatives, starts, axis=1)
+    below = np.cumsum(negatives, axis=1)
+    below -= 0.5 * negatives
+    wins = np.einsum("ij,ij->i", positives, below)
+    pairs = positives.sum(axis=1) * negatives.sum(axis=1)
     return _ratio(wins, pairs)
 
 

@@ -30,6 +30,11 @@ MAX_JSON_BYTES = 16 * 2**20
 # so a gzip stream need not be decompressed twice; this bounds the memory that costs.
 _CAPTURE_BUDGET_BYTES = 64 * 2**20
 _MAX_LINK_HOPS = 8
+# `docker save` writes a handful of entries per layer; millions of tiny entries would only
+# serve to exhaust the memory of whoever lists them.
+MAX_ENTRIES = 50_000
+# tarfile reads a pax or GNU long-name header into memory whole: refuse absurd ones.
+_MAX_SINGLE_READ = 64 * 2**20
 _DIGEST_NAME = re.compile(r"(?:^|/)(?:sha256/)?([0-9a-f]{64})(?:\.json)?$")
 _OTHER_COMPRESSIONS = {
     b"\x28\xb5\x2f\xfd": "zstd",
@@ -125,7 +130,13 @@ class _Members:
 def _scan(archive: tarfile.TarFile, recorder: _LastReadRecorder, is_gzip: bool) -> _Members:
     found = _Members(entries={}, links={}, captured={}, archive=archive)
     budget = _CAPTURE_BUDGET_BYTES
-    for member in archive:
+    for count, member in enumerate(archive, start=1):
+        if count > MAX_ENTRIES:
+            raise ImageRejected(
+                "too_many_entries",
+                f"The archive has more than {MAX_ENTRIES} entries, far more than an image "
+                f"saved by Docker has. {_SAVE_HINT}",
+            )
         name = _clean_name(member.name, member.name)
         if not name:
             continue  # the archive's own root, "./"
@@ -393,6 +404,8 @@ class _LastReadRecorder:
         self.last_read = b""
 
     def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > _MAX_SINGLE_READ:
+            raise _corrupt(f"an entry header or file of {_mb(max(size, 0))} must be read whole")
         self.last_read = self._inner.read(size)
         return self.last_read
 

@@ -46,7 +46,12 @@ def leaderboard_rows(phase: Phase) -> list[Row]:
     return [Row(r.rank, r.submission, r) for r in results]
 
 
+# The columns a leaderboard shows; every metric is on each submission's page.
+LEADERBOARD_METRICS = ("auc", "balanced_accuracy", "sensitivity", "specificity", "macro_f1",
+                       "kappa", "lld_mmri_score")
+
+
 def shown_metrics(phase: Phase) -> list[str]:
-    """The primary metric first, then the others the evaluator computed."""
-    rest = [name for name in METRICS if name != phase.primary_metric]
+    """The primary metric first, then the usual columns."""
+    rest = [name for name in LEADERBOARD_METRICS if name != phase.primary_metric]
     return [phase.primary_metric, *rest]

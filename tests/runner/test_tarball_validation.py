@@ -344,3 +344,23 @@ def test_duplicate_entries(tmp_path: Path) -> None:
         info.size = 2
         tar.addfile(info, io.BytesIO(b"[]"))
     assert rejected(path).code == "unsafe_path"
+
+
+def test_huge_pax_header_is_not_read_into_memory(tmp_path: Path) -> None:
+    members, _ = synthetic_image()
+    path = write_tarball(tmp_path / "i.tar", members)
+    header = tarfile.TarInfo("PaxHeader")
+    header.type = tarfile.XHDTYPE
+    header.size = 200 * 2**20  # claims 200 MB; tarfile would read it in one piece
+    data = header.tobuf(format=tarfile.USTAR_FORMAT) + b"\0" * 1024
+    path.write_bytes(data + path.read_bytes())
+    error = rejected(path)
+    assert error.code == "corrupt_archive"
+    assert "200.0 MB" in error.message
+
+
+def test_too_many_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(image_tarball, "MAX_ENTRIES", 10)
+    members, _ = synthetic_image()
+    members.update({f"junk/{i}": b"" for i in range(20)})
+    assert rejected(write_tarball(tmp_path / "i.tar", members)).code == "too_many_entries"
