@@ -107,6 +107,11 @@ def _phase(challenge: Challenge, spec: dict, dataset: Dataset, position: int) ->
     metric = spec.get("primary_metric", "auc")
     if metric not in METRICS:
         raise BundleError(f"phase {spec['slug']}: unknown metric {metric!r}")
+    if spec.get("run_mode", "batch") != "batch":
+        # per_case (one run per case) is designed but not built yet: refuse rather than
+        # silently run the phase in batch mode.
+        raise BundleError(f"phase {spec['slug']}: run_mode {spec['run_mode']!r} is not "
+                          "supported yet; use 'batch'.")
     phase = Phase(
         challenge=challenge,
         slug=spec["slug"],

@@ -164,13 +164,13 @@ def _scan(archive: tarfile.TarFile, recorder: _LastReadRecorder, is_gzip: bool) 
 
 
 def _capture_if_json(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None:
-    """Read a small member if it looks like JSON; layers never start with '{'."""
+    """Read a small member if it looks like JSON (a layer starts with a file name)."""
     handle = archive.extractfile(member)
     if handle is None:
         return None
     first = handle.read(1)
     # Read on rather than seek back: a backward seek restarts a gzip stream from byte 0.
-    return first + handle.read() if first == b"{" else None
+    return first + handle.read() if first in (b"{", b"[") else None
 
 
 def _check_end_of_archive(

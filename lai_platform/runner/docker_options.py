@@ -45,7 +45,7 @@ def container_options(spec: RunSpec, host_cpus: int | None = None) -> dict[str, 
             Ulimit(name="fsize", soft=fsize, hard=fsize),
             Ulimit(name="core", soft=0, hard=0),  # no core dumps
         ],
-        "labels": {PLATFORM_LABEL: "1", **spec.labels},
+        "labels": {**spec.labels, PLATFORM_LABEL: "1"},  # a spec cannot hide a container
         # Logs are read from the attach stream; this only bounds the daemon's copy on disk.
         "log_config": LogConfig(
             type="json-file",

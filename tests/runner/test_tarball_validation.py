@@ -364,3 +364,23 @@ def test_too_many_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     members, _ = synthetic_image()
     members.update({f"junk/{i}": b"" for i in range(20)})
     assert rejected(write_tarball(tmp_path / "i.tar", members)).code == "too_many_entries"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_gzip_is_read_in_one_pass(
+    tmp_path: Path, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backward seek restarts decompression from byte 0: multi-GB uploads must not pay it."""
+    members, image_id = synthetic_image(layout, layers=[layer_tar({"w": os.urandom(2**16)})])
+    path = write_tarball(tmp_path / "i.tar.gz", members, compress=True)
+    real_seek = gzip.GzipFile.seek
+    backward: list[tuple[int, int]] = []
+
+    def watching_seek(self: gzip.GzipFile, offset: int, whence: int = 0) -> int:
+        if whence == 0 and offset < self.tell():
+            backward.append((self.tell(), offset))
+        return real_seek(self, offset, whence)
+
+    monkeypatch.setattr(gzip.GzipFile, "seek", watching_seek)
+    assert inspect_image_tarball(path, LIMIT).image_id == image_id
+    assert backward == []
