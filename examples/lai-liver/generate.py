@@ -15,7 +15,6 @@ import argparse
 import csv
 import gzip
 import hashlib
-import io
 import json
 import shutil
 import sys

@@ -200,7 +200,8 @@ def _smooth_field(xyz: list[np.ndarray], rng: np.random.Generator, wavelength: t
     for _ in range(4):
         k = rng.normal(size=3)
         k *= 2 * np.pi / (np.linalg.norm(k) * rng.uniform(*wavelength))
-        field_ = field_ + np.cos(k[0] * xyz[0] + k[1] * xyz[1] + k[2] * xyz[2] + rng.uniform(0, 6.3))
+        phase = k[0] * xyz[0] + k[1] * xyz[1] + k[2] * xyz[2] + rng.uniform(0, 6.3)
+        field_ = field_ + np.cos(phase)
     return field_ / np.sqrt(2.0)
 
 

@@ -39,7 +39,7 @@ def read_cases(input_dir: Path) -> list[str]:
 def _normalised(probs: dict[str, float], labels: list[str]) -> dict[str, float]:
     values = np.array([max(float(probs.get(label, 0.0)), 0.0) for label in labels])
     values = values / values.sum() if values.sum() > 0 else np.full(len(labels), 1 / len(labels))
-    return {label: float(v) for label, v in zip(labels, values)}
+    return {label: float(v) for label, v in zip(labels, values, strict=True)}
 
 
 def predict(input_dir: Path, model_path: Path) -> list[dict]:
@@ -67,8 +67,8 @@ def predict(input_dir: Path, model_path: Path) -> list[dict]:
         positive = list(malignant_model.classes_).index(1)
         malignant[ok] = malignant_model.predict_proba(rows[ok])[:, positive]
         model = bundle["diagnosis"]["estimator"]
-        for i, p in zip(np.flatnonzero(ok), model.predict_proba(rows[ok])):
-            diagnosis[i] = dict(zip(map(str, model.classes_), p))
+        for i, p in zip(np.flatnonzero(ok), model.predict_proba(rows[ok]), strict=True):
+            diagnosis[i] = dict(zip(map(str, model.classes_), p, strict=True))
     return [
         {
             "case_id": case_id,
