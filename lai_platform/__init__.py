@@ -26,8 +26,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
-        # Uploads are streamed to disk by werkzeug, never held in memory.
-        MAX_CONTENT_LENGTH=None,
+        # Uploads are streamed to disk by werkzeug, never held in memory; this caps the disk a
+        # single request can fill before a phase's own (smaller) image limit is checked.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,

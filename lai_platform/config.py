@@ -19,6 +19,7 @@ class Settings:
     bootstrap_resamples: int
     heartbeat_timeout_s: int
     max_attempts: int
+    max_upload_bytes: int
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -34,6 +35,7 @@ class Settings:
             bootstrap_resamples=int(env.get("LAI_BOOTSTRAP_RESAMPLES", "1000")),
             heartbeat_timeout_s=int(env.get("LAI_HEARTBEAT_TIMEOUT_S", "120")),
             max_attempts=int(env.get("LAI_MAX_ATTEMPTS", "3")),
+            max_upload_bytes=int(env.get("LAI_MAX_UPLOAD_BYTES", str(16 * 2**30))),
         )
 
 

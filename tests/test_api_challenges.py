@@ -68,3 +68,13 @@ def test_web_challenge_page_renders_sanitised_markdown(demo):
     html = demo.app.test_client().get("/challenges/lai-liver").get_data(as_text=True)
     assert "<h2>The task</h2>" in html
     assert "Final test" in html
+
+
+def test_an_upload_over_the_server_limit_is_refused_in_json(platform, demo_bundle):
+    platform.app.config["MAX_CONTENT_LENGTH"] = 1000
+    platform.load_challenge(demo_bundle)
+    ada = platform.participant()
+    ada.join()
+    response = ada.submit(b"x" * 5000)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"

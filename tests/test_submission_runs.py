@@ -176,3 +176,12 @@ def test_daily_quota_and_platform_faults(lab, tarballs):
     refused = ada.submit(tarballs("ok"))
     assert refused.status_code == 429
     assert "24 hours" in refused.get_json()["error"]["message"]
+
+
+def test_an_image_over_the_phase_limit_is_refused(lab, tarballs):
+    platform, ada = lab
+    set_phase(platform, "development", image_max_bytes=1024 * 1024)
+    response = ada.submit(tarballs("ok"))
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "image_too_large"
+    assert "1 MB" in response.get_json()["error"]["message"]
