@@ -16,7 +16,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from evaluator.bootstrap import percentile_interval, resample_indices, resample_values  # noqa: E402
+from evaluator.bootstrap import (  # noqa: E402
+    Resamples,
+    percentile_interval,
+    resample_indices,
+    resample_values,
+)
 from evaluator.cases import Cases  # noqa: E402
 from evaluator.ground_truth import LAI_DIAGNOSES  # noqa: E402
 from evaluator.metrics import METRICS, compute_metrics  # noqa: E402
@@ -43,10 +48,13 @@ def synthetic_phase(n: int, submissions: int, seed: int = 0) -> list[Cases]:
 
 def score_phase(entries: list[Cases], n_resamples: int, seed: int = 0) -> dict:
     indices = resample_indices(entries[0].malignant, n_resamples, np.random.default_rng(seed))
+    # Every entry is scored on the same resamples (what rank stability needs): the count
+    # matrices are built once, inside the timed section, and shared.
+    resamples = Resamples(indices, len(entries[0]))
     results, primary_full, primary_boot = [], [], []
     for cases in entries:
         points = compute_metrics(cases)
-        values = resample_values(cases, indices)
+        values = resample_values(cases, resamples)
         results.append(
             {n: (points[n].value, percentile_interval(v, 0.95)) for n, v in values.items()}
         )

@@ -13,7 +13,7 @@ import numpy as np
 
 from evaluator.cases import Cases
 from evaluator.metrics import METRICS
-from evaluator.weighted import Weighted
+from evaluator.weighted import Samples
 
 DEFAULT_RESAMPLES = 1000
 # Score resamples in blocks so memory stays at a few (block, n) float arrays.
@@ -42,15 +42,38 @@ def resample_indices(strata: np.ndarray, n_resamples: int, rng: np.random.Genera
     return np.concatenate(blocks, axis=1)
 
 
+class Resamples:
+    """Resample rows of case indices, turned into count matrices once (block by block) so that
+    any number of entries scored on the same resamples share that work."""
+
+    def __init__(self, indices: np.ndarray, n_cases: int) -> None:
+        self.indices = np.asarray(indices)
+        self.n_cases = n_cases
+        self._blocks: list[Samples] | None = None
+
+    @property
+    def blocks(self) -> list[Samples]:
+        if self._blocks is None:
+            step = max(1, _BLOCK_CELLS // max(1, self.n_cases))
+            self._blocks = [
+                Samples.from_indices(self.indices[start : start + step], self.n_cases)
+                for start in range(0, self.indices.shape[0], step)
+            ]
+        return self._blocks
+
+
 def resample_values(
-    cases: Cases, indices: np.ndarray, names: Iterable[str] | None = None
+    cases: Cases, indices: np.ndarray | Resamples, names: Iterable[str] | None = None
 ) -> dict[str, np.ndarray]:
-    """(B,) value of each metric on each resample row of ``indices``; NaN where undefined."""
+    """(B,) value of each metric on each resample row of ``indices``; NaN where undefined.
+
+    Pass a ``Resamples`` to score several entries on the same resamples without redoing the
+    count matrices."""
     names = list(METRICS if names is None else names)
-    block = max(1, _BLOCK_CELLS // max(1, len(cases)))
+    resamples = indices if isinstance(indices, Resamples) else Resamples(indices, len(cases))
     parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    for start in range(0, indices.shape[0], block):
-        batch = Weighted.from_indices(cases, indices[start : start + block])
+    for samples in resamples.blocks:
+        batch = samples.of(cases)
         for name in names:
             parts[name].append(METRICS[name].compute(batch))
     return {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -44,19 +44,46 @@ def ordered_classes(labels: Iterable[str]) -> tuple[str, ...]:
     return tuple(known) + tuple(sorted(present - set(LAI_DIAGNOSES)))
 
 
-def read_ground_truth(source: str | Path | TextIO) -> GroundTruth:
-    """Read and check a ground-truth CSV. ``str`` and ``Path`` are file paths."""
+def declared_classes(labels: Iterable[str]) -> tuple[str, ...]:
+    """Every LAI diagnosis in the fixed LAI order, then any other labels present, sorted.
+
+    The predictions must carry all six LAI diagnoses whatever a split holds, so the declared
+    label set does not depend on which diagnoses happen to be in the split."""
+    return LAI_DIAGNOSES + tuple(sorted(set(labels) - set(LAI_DIAGNOSES)))
+
+
+def read_ground_truth(
+    source: str | Path | TextIO, classes: Sequence[str] | None = None
+) -> GroundTruth:
+    """Read and check a ground-truth CSV. ``str`` and ``Path`` are file paths.
+
+    ``classes`` declares the diagnosis labels (the columns predictions must give, in this
+    order); it must hold every label in the file. By default: ``declared_classes``."""
+    if classes is not None:
+        classes = _check_classes(classes)
     if isinstance(source, str | Path):
         try:
             # utf-8-sig: spreadsheets often prepend a byte-order mark.
             with open(source, encoding="utf-8-sig", newline="") as handle:
-                return _parse(handle)
+                return _parse(handle, classes)
         except (OSError, UnicodeDecodeError) as error:
             raise GroundTruthError(f"cannot read ground truth {str(source)!r}: {error}") from None
-    return _parse(source)
+    return _parse(source, classes)
 
 
-def _parse(handle: TextIO) -> GroundTruth:
+def _check_classes(classes: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(classes, str):
+        raise TypeError("classes must be a sequence of labels, not one string")
+    labels = tuple(classes)
+    if not all(isinstance(label, str) and label.strip() == label and label for label in labels):
+        raise ValueError(f"classes must be non-empty labels without surrounding spaces: {labels}")
+    duplicated = sorted({label for label in labels if labels.count(label) > 1})
+    if duplicated:
+        raise ValueError(f"classes has duplicated label(s) {', '.join(duplicated)}")
+    return labels
+
+
+def _parse(handle: TextIO, classes: tuple[str, ...] | None = None) -> GroundTruth:
     reader = csv.reader(handle)
     try:
         # Keep each row's physical line number so messages point into the file.
@@ -89,12 +116,21 @@ def _parse(handle: TextIO) -> GroundTruth:
         raise GroundTruthError(_summarise(problems))
 
     diagnosis = tuple(columns["diagnosis"])
+    if classes is None:
+        classes = declared_classes(diagnosis)
+    else:
+        undeclared = sorted(set(diagnosis) - set(classes))
+        if undeclared:
+            raise GroundTruthError(
+                f"ground truth has diagnosis label(s) {', '.join(undeclared)} not among the "
+                f"declared classes ({', '.join(classes)})"
+            )
     return GroundTruth(
         case_ids=tuple(columns["case_id"]),
         diagnosis=diagnosis,
         malignant=np.array([int(v) for v in columns["malignant"]], dtype=np.int64),
         centre=tuple(columns["centre"]),
-        classes=ordered_classes(diagnosis),
+        classes=classes,
         extra={name: tuple(columns[name]) for name in header if name not in REQUIRED_COLUMNS},
     )
 

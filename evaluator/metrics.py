@@ -14,9 +14,9 @@ from typing import Literal
 
 import numpy as np
 
+from evaluator import _blocked
 from evaluator.cases import MALIGNANT_THRESHOLD, Cases
-from evaluator.rank_auc import weighted_auc
-from evaluator.roc_points import weighted_sens_at_spec
+from evaluator.roc_points import _SLACK
 from evaluator.weighted import Weighted
 
 Task = Literal["binary", "multiclass", "composite"]
@@ -95,8 +95,7 @@ _T = f"malignant_probability >= {MALIGNANT_THRESHOLD}"
     undefined_when="needs both malignant and benign cases",
 )
 def auc(batch: Weighted) -> np.ndarray:
-    cases = batch.cases
-    return weighted_auc(cases.malignant_probability, cases.malignant == 1, batch.weights)
+    return _malignancy_roc(batch)[0]
 
 
 @_register(
@@ -157,9 +156,7 @@ def f1(batch: Weighted) -> np.ndarray:
     higher_is_better=False,
 )
 def brier(batch: Weighted) -> np.ndarray:
-    cases = batch.cases
-    squared_error = (cases.malignant_probability - cases.malignant) ** 2
-    return _ratio(batch.weighted_sum(squared_error), batch.total)
+    return _ratio(_per_case_sums(batch)[:, 0], batch.total)
 
 
 @_register(
@@ -195,9 +192,21 @@ SPECIFICITY_FLOOR = 0.90
     undefined_when="needs both malignant and benign cases",
 )
 def sens_at_90_spec(batch: Weighted) -> np.ndarray:
+    return _malignancy_roc(batch)[1]
+
+
+def _malignancy_roc(batch: Weighted) -> tuple[np.ndarray, np.ndarray]:
+    """AUC and sensitivity at 90% specificity share one sort: computed once per batch."""
     cases = batch.cases
-    return weighted_sens_at_spec(
-        cases.malignant_probability, cases.malignant == 1, batch.weights, SPECIFICITY_FLOOR
+    return batch.memo(
+        "malignancy_roc",
+        lambda: _blocked.auc_and_sens_at_spec(
+            batch.columns,
+            cases.malignant_probability,
+            cases.malignant == 1,
+            SPECIFICITY_FLOOR,
+            _SLACK,
+        ),
     )
 
 
@@ -214,13 +223,8 @@ ECE_BINS = 10
     higher_is_better=False,
 )
 def ece(batch: Weighted) -> np.ndarray:
-    cases = batch.cases
-    p = cases.malignant_probability
-    bins = np.minimum((p * ECE_BINS).astype(np.int64), ECE_BINS - 1)
-    # share x |mean p - rate| = |sum over the bin of (p - y)| / n: one product for all bins.
-    gaps = np.zeros((len(p), ECE_BINS))
-    gaps[np.arange(len(p)), bins] = p - cases.malignant
-    return _ratio(np.abs(batch.weights @ gaps).sum(axis=1), batch.total)
+    # share x |mean p - rate| = |sum over the bin of (p - y)| / n, for each bin.
+    return _ratio(np.abs(_per_case_sums(batch)[:, 2:]).sum(axis=1), batch.total)
 
 
 # --- multi-class: the diagnosis, predicted as the argmax of diagnosis_probabilities ------
@@ -278,7 +282,7 @@ def mc_balanced_accuracy(batch: Weighted) -> np.ndarray:
 def macro_auc(batch: Weighted) -> np.ndarray:
     cases = batch.cases
     per_class = [
-        weighted_auc(cases.diagnosis_probabilities[:, k], cases.diagnosis == k, batch.weights)
+        _blocked.auc(batch.columns, cases.diagnosis_probabilities[:, k], cases.diagnosis == k)
         for k in range(len(cases.classes))
     ]
     return _present_mean(np.stack(per_class, axis=1))
@@ -293,11 +297,7 @@ def macro_auc(batch: Weighted) -> np.ndarray:
     higher_is_better=False,
 )
 def mc_brier(batch: Weighted) -> np.ndarray:
-    cases = batch.cases
-    k = len(cases.classes)
-    truth = np.eye(k)[cases.diagnosis] if k else np.zeros((len(cases), 0))
-    squared_error = ((cases.diagnosis_probabilities - truth) ** 2).sum(axis=1)
-    return _ratio(batch.weighted_sum(squared_error), batch.total)
+    return _ratio(_per_case_sums(batch)[:, 1], batch.total)
 
 
 # --- composite ----------------------------------------------------------------------------
@@ -315,6 +315,26 @@ def lld_mmri_score(batch: Weighted) -> np.ndarray:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _per_case_sums(batch: Weighted) -> np.ndarray:
+    """(B, 2 + ECE_BINS) weighted sums of per-case terms: the Brier squared error, the
+    diagnosis Brier squared error, then p - y in each ECE bin of p (0 outside it). One
+    product with the weights serves brier, mc_brier and ece."""
+
+    def compute() -> np.ndarray:
+        cases = batch.cases
+        n, k = len(cases), len(cases.classes)
+        p = cases.malignant_probability
+        terms = np.zeros((n, 2 + ECE_BINS))
+        terms[:, 0] = (p - cases.malignant) ** 2
+        truth = np.eye(k)[cases.diagnosis] if k else np.zeros((n, 0))
+        terms[:, 1] = ((cases.diagnosis_probabilities - truth) ** 2).sum(axis=1)
+        bins = np.minimum((p * ECE_BINS).astype(np.int64), ECE_BINS - 1)
+        terms[np.arange(n), 2 + bins] = p - cases.malignant
+        return batch.weights @ terms
+
+    return batch.memo("per_case_sums", compute)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

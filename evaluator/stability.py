@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evaluator.bootstrap import resample_values
+from evaluator.bootstrap import Resamples, resample_values
 from evaluator.cases import Cases
 from evaluator.rank_methods import competition_ranks
 
@@ -21,7 +21,8 @@ def resampled_scores(metric: str, entries: Sequence[Cases], indices: np.ndarray)
     ``indices`` (B, n), shared by all entries; NaN where undefined."""
     if not entries:
         return np.empty((0, indices.shape[0]))
-    return np.stack([resample_values(cases, indices, [metric])[metric] for cases in entries])
+    shared = Resamples(indices, len(entries[0]))  # count matrices built once for all entries
+    return np.stack([resample_values(cases, shared, [metric])[metric] for cases in entries])
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ users = AppGroup("users", help="Manage accounts.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
 challenges = AppGroup("challenges", help="Manage challenges.")
 demo = AppGroup("demo", help="The LAI demo challenge.")
+phases = AppGroup("phases", help="Configure phases.")
+submissions = AppGroup("submissions", help="Manage submissions.")
 
 
 @users.command("create")
@@ -70,6 +72,40 @@ def demo_prepare_command() -> None:
     prepare_demo(click.echo)
 
 
+@phases.command("set-evaluator")
+@click.argument("challenge")
+@click.argument("phase")
+@click.argument("tarball", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--clear", is_flag=True, help="Go back to the built-in evaluator.")
+def set_evaluator_command(challenge: str, phase: str, tarball: Path | None, clear: bool) -> None:
+    """Score PHASE with an organizer's evaluation image (a `docker save` TARBALL)."""
+    from lai_platform.evaluators import set_evaluation_image
+
+    try:
+        image_id = set_evaluation_image(challenge, phase, None if clear else tarball)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{challenge}/{phase}: " + (f"evaluated by {image_id}" if image_id
+                                            else "built-in evaluator"))
+
+
+@submissions.command("mark-baseline")
+@click.argument("submission_id", type=int)
+@click.option("--unset", is_flag=True)
+def mark_baseline_command(submission_id: int, unset: bool) -> None:
+    """Show a submission as a baseline: on the leaderboard, with the rank it would have."""
+    from lai_platform.leaderboard import recompute_ranks
+    from lai_platform.models import Submission
+
+    sub = db.session.get(Submission, submission_id)
+    if sub is None:
+        raise click.ClickException(f"No submission {submission_id}.")
+    sub.is_baseline = not unset
+    recompute_ranks(sub.phase)
+    db.session.commit()
+    click.echo(f"submission {submission_id}: baseline={sub.is_baseline}")
+
+
 def _parse_options(options: tuple[str, ...]) -> dict:
     import yaml
 
@@ -83,5 +119,5 @@ def _parse_options(options: tuple[str, ...]) -> dict:
 
 
 def register(app: Flask) -> None:
-    for group in (users, tokens, challenges, demo):
+    for group in (users, tokens, challenges, demo, phases, submissions):
         app.cli.add_command(group)

@@ -1,49 +1,224 @@
-"""Ranks are recomputed when a result lands and stored, so reading a leaderboard is one query."""
+"""A phase's leaderboard: which entries it shows, how they rank, and how stable the ranks are.
+
+Ranks are recomputed when a result lands (and when a phase's settings or its public/private
+part change) and stored, so reading a leaderboard is one indexed query.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from evaluator.metrics import METRICS
-from evaluator.ranking import rank_scores
+from evaluator import METRICS, rank, rank_stability
+from evaluator.rank_methods import competition_ranks
 from lai_platform.extensions import db
 from lai_platform.models import Phase, Result, Submission
+from lai_platform.models._time import utcnow
+
+DISPLAY_MODES = ("all", "best", "latest")
+# Stability is computed for the best-ranked entries only: its cost grows with entries².
+STABILITY_MAX_ENTRIES = 200
+
+
+def current_part(phase: Phase, now: datetime | None = None) -> str:
+    """The cases that decide now: all of them, or the public part while a split phase is open
+    and the private part once it has closed."""
+    if not phase.has_public_split:
+        return "all"
+    return "public" if phase.is_open(now or utcnow()) else "private"
+
+
+def visible_metrics(result: Result, phase: Phase, now: datetime | None = None) -> dict:
+    part = current_part(phase, now)
+    chosen = {"public": result.metrics_public, "private": result.metrics_private}.get(part)
+    return chosen or result.metrics
+
+
+def visible_curves(result: Result, phase: Phase) -> dict | None:
+    return (result.curves or {}).get(current_part(phase))
+
+
+def metric_value(metrics: dict, name: str) -> float:
+    value = (metrics.get("metrics", {}).get(name) or {}).get("value")
+    return np.nan if value is None else float(value)
 
 
 def primary_score(metrics: dict, metric: str) -> float | None:
-    entry = metrics.get("metrics", {}).get(metric) or {}
-    return entry.get("value")
+    value = metric_value(metrics, metric)
+    return None if np.isnan(value) else value
 
 
-def recompute_ranks(phase: Phase) -> None:
-    results = db.session.scalars(select(Result).where(Result.phase_id == phase.id)).all()
+def shown_entries(results: list[Result], phase: Phase, part: str) -> list[Result]:
+    """Every entry, or each participant's best or latest; baselines are always shown."""
+    if phase.display_mode == "all":
+        return list(results)
     higher = METRICS[phase.primary_metric].higher_is_better
-    ranks = rank_scores([r.primary_score for r in results], higher_is_better=higher)
-    for result, rank in zip(results, ranks, strict=True):
-        result.rank = rank
+    chosen: dict[int, Result] = {}
+    for result in sorted(results, key=lambda r: (r.submission.created_at, r.submission_id)):
+        if result.submission.is_baseline:
+            continue
+        user = result.submission.user_id
+        if phase.display_mode == "latest" or user not in chosen:
+            chosen[user] = result
+            continue
+        mine = metric_value(_part_metrics(result, part), phase.primary_metric)
+        best = metric_value(_part_metrics(chosen[user], part), phase.primary_metric)
+        if not np.isnan(mine) and (np.isnan(best) or (mine > best if higher else mine < best)):
+            chosen[user] = result
+    keep = {r.submission_id for r in chosen.values()}
+    return [r for r in results if r.submission.is_baseline or r.submission_id in keep]
+
+
+def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
+    part = current_part(phase, now)
+    results = db.session.scalars(
+        select(Result)
+        .where(Result.phase_id == phase.id)
+        .options(joinedload(Result.submission))
+        .order_by(Result.submission_id)
+    ).all()
+    for result in results:
+        result.shown = False
+        result.rank = result.rank_low = result.rank_high = None
+        result.rank_hold_probability = None
+    entries = shown_entries(results, phase, part)
+    for result in entries:
+        result.shown = True
+    phase.ranked_on = part
+    phase.rank_stability = None
+    if not entries:
+        return
+    scores, flags = _ranking_scores(phase, entries, part)
+    ranks = rank(
+        phase.ranking_method,
+        scores,
+        higher_is_better=flags,
+        baseline=[e.submission.is_baseline for e in entries],
+        alpha=phase.ranking_alpha,
+    )
+    for result, value in zip(entries, ranks, strict=True):
+        result.rank = value
+    _store_stability(phase, entries, part)
+
+
+def _part_metrics(result: Result, part: str) -> dict:
+    chosen = {"public": result.metrics_public, "private": result.metrics_private}.get(part)
+    return chosen or result.metrics
+
+
+def _ranking_names(phase: Phase) -> list[str]:
+    return list(dict.fromkeys(phase.ranking_metrics or [phase.primary_metric]))
+
+
+def _ranking_scores(phase: Phase, entries: list[Result], part: str):
+    method, metric = phase.ranking_method, phase.primary_metric
+    if method in ("mean_rank", "median_rank"):
+        names = _ranking_names(phase)
+        values = [[metric_value(_part_metrics(e, part), n) for n in names] for e in entries]
+        return np.array(values), [METRICS[n].higher_is_better for n in names]
+    if method == "case_rank":
+        name = (phase.ranking_metrics or ["brier"])[0]
+        return _stored(entries, "case_scores", part, name), False  # per-case scores: lower wins
+    if method == "test_then_rank":
+        return _stored(entries, "resampled", part, metric), METRICS[metric].higher_is_better
+    values = [metric_value(_part_metrics(e, part), metric) for e in entries]
+    return np.array(values), METRICS[metric].higher_is_better
+
+
+def _stored(entries: list[Result], column: str, part: str, name: str) -> np.ndarray:
+    """Entries' stored vectors (resampled or per-case values) as one matrix, NaN for null."""
+    rows = []
+    for entry in entries:
+        values = ((getattr(entry, column) or {}).get(part) or {}).get(name)
+        rows.append([np.nan if v is None else v for v in values] if values else None)
+    width = max((len(r) for r in rows if r is not None), default=0)
+    return np.array([r if r is not None else [np.nan] * width for r in rows], dtype=np.float64)
+
+
+def _store_stability(phase: Phase, entries: list[Result], part: str) -> None:
+    """Rank intervals and hold probabilities from the phase's shared bootstrap resamples."""
+    ranked = [e for e in entries if not e.submission.is_baseline and e.rank is not None]
+    ranked = sorted(ranked, key=lambda e: e.rank)[:STABILITY_MAX_ENTRIES]
+    if len(ranked) < 2:
+        return
+    keys = _stability_keys(phase, ranked, part)
+    if keys is None:
+        return
+    full, boot, higher = keys
+    stability = rank_stability(full, boot, higher_is_better=higher)
+    for entry, low, high, hold in zip(
+        ranked, stability.rank_low, stability.rank_high, stability.hold_probability, strict=True
+    ):
+        entry.rank_low, entry.rank_high, entry.rank_hold_probability = low, high, hold
+    phase.rank_stability = {
+        "part": part,
+        "n_entries": len(ranked),
+        "n_resamples": int(boot.shape[1]),
+        "kendall_tau_median": stability.kendall_tau_median,
+        "kendall_tau_low": stability.kendall_tau_low,
+        "kendall_tau_high": stability.kendall_tau_high,
+    }
+
+
+def _stability_keys(phase: Phase, entries: list[Result], part: str):
+    """(full, resampled, higher_is_better) keys whose ranking is the leaderboard's ranking."""
+    method, metric = phase.ranking_method, phase.primary_metric
+    if method in ("mean_rank", "median_rank"):
+        names = _ranking_names(phase)
+        flags = np.array([METRICS[n].higher_is_better for n in names])
+        full = np.array([[metric_value(_part_metrics(e, part), n) for n in names]
+                         for e in entries])
+        stored = [_stored(entries, "resampled", part, n) for n in names]
+        if len({m.shape for m in stored}) != 1 or stored[0].size == 0:
+            return None  # scored before these ranking metrics were chosen
+        boot = np.stack(stored, axis=1)
+        aggregate = np.mean if method == "mean_rank" else np.median
+        full_key = aggregate(competition_ranks(full, flags), axis=1)
+        boot_key = aggregate(competition_ranks(boot, flags[:, None]), axis=1)
+        return full_key, boot_key, False
+    if method == "case_rank":
+        return None  # rank-then-aggregate: per-case ranks have no bootstrap here yet
+    # "score", and "test_then_rank", whose order follows the primary metric's scores.
+    full = np.array([metric_value(_part_metrics(e, part), metric) for e in entries])
+    boot = _stored(entries, "resampled", part, metric)
+    if boot.size == 0:
+        return None
+    return full, boot, METRICS[metric].higher_is_better
 
 
 @dataclass(frozen=True)
 class Row:
-    rank: int | None
-    submission: Submission
     result: Result
+    metrics: dict  # the part in force
+
+    @property
+    def rank(self) -> int | None:
+        return self.result.rank
+
+    @property
+    def submission(self) -> Submission:
+        return self.result.submission
 
     def metric(self, name: str) -> dict:
-        return self.result.metrics.get("metrics", {}).get(name) or {}
+        return self.metrics.get("metrics", {}).get(name) or {}
 
 
 def leaderboard_rows(phase: Phase) -> list[Row]:
+    if phase.ranked_on != current_part(phase):
+        # The phase closed since the last ranking: the private part decides from now on.
+        recompute_ranks(phase)
+        db.session.commit()
     results = db.session.scalars(
         select(Result)
-        .where(Result.phase_id == phase.id)
+        .where(Result.phase_id == phase.id, Result.shown.is_(True))
         .options(joinedload(Result.submission).joinedload(Submission.user))
         .order_by(Result.rank.is_(None), Result.rank, Result.submission_id)
     ).all()
-    return [Row(r.rank, r.submission, r) for r in results]
+    return [Row(r, visible_metrics(r, phase)) for r in results]
 
 
 # The columns a leaderboard shows; every metric is on each submission's page.
@@ -52,6 +227,6 @@ LEADERBOARD_METRICS = ("auc", "balanced_accuracy", "sensitivity", "specificity",
 
 
 def shown_metrics(phase: Phase) -> list[str]:
-    """The primary metric first, then the usual columns."""
-    rest = [name for name in LEADERBOARD_METRICS if name != phase.primary_metric]
-    return [phase.primary_metric, *rest]
+    """The primary metric first, then the ranking metrics, then the usual columns."""
+    names = [phase.primary_metric, *(phase.ranking_metrics or []), *LEADERBOARD_METRICS]
+    return [n for n in dict.fromkeys(names) if n in METRICS]

@@ -26,3 +26,4 @@ def test_ordinary_markdown_survives():
     assert "<h2>Title</h2>" in html and "<strong>bold</strong>" in html
     assert 'href="https://lai.example"' in html and 'rel="noopener noreferrer nofollow"' in html
     assert "<table>" in html
+

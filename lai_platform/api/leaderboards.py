@@ -7,7 +7,8 @@ from flask import jsonify
 from lai_platform.api import api_bp
 from lai_platform.api.auth import token_optional
 from lai_platform.api.challenges import get_phase
-from lai_platform.leaderboard import leaderboard_rows
+from lai_platform.api.submissions import rank_interval_json
+from lai_platform.leaderboard import current_part, leaderboard_rows
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
@@ -17,13 +18,23 @@ def show_leaderboard(slug: str, phase_slug: str):
     rows = [
         {
             "rank": row.rank,
+            "is_baseline": row.submission.is_baseline,
+            "rank_interval": rank_interval_json(row.result),
             "submission_id": row.submission.id,
             "participant": row.submission.user.display_name,
             "created_at": row.submission.created_at.isoformat() + "Z",
-            "primary_score": row.result.primary_score,
-            "metrics": row.result.metrics.get("metrics", {}),
+            "metrics": row.metrics.get("metrics", {}),
         }
         for row in leaderboard_rows(phase)
     ]
-    return jsonify({"challenge": slug, "phase": phase.slug,
-                    "primary_metric": phase.primary_metric, "entries": rows})
+    return jsonify({
+        "challenge": slug,
+        "phase": phase.slug,
+        "primary_metric": phase.primary_metric,
+        "ranking": {"method": phase.ranking_method, "metrics": phase.ranking_metrics,
+                    "alpha": phase.ranking_alpha},
+        "display": phase.display_mode,
+        "scored_on": current_part(phase),
+        "rank_stability": phase.rank_stability,
+        "entries": rows,
+    })

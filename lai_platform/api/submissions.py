@@ -10,12 +10,20 @@ from lai_platform.api.auth import token_optional, token_required
 from lai_platform.api.challenges import get_phase
 from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import db
+from lai_platform.leaderboard import current_part, visible_metrics
 from lai_platform.models import Submission, User
 from lai_platform.visibility import can_view, is_owner_or_staff, visible_logs
 
 
 def _iso(value) -> str | None:
     return value.isoformat() + "Z" if value else None
+
+
+def rank_interval_json(result) -> dict | None:
+    if result is None or result.rank_low is None:
+        return None
+    return {"low": result.rank_low, "high": result.rank_high,
+            "hold_probability": result.rank_hold_probability}
 
 
 def submission_json(sub: Submission, viewer: User | None) -> dict:
@@ -29,8 +37,11 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
         "started_at": _iso(sub.started_at),
         "finished_at": _iso(sub.finished_at),
         "image_id": sub.image.image_id,
-        "metrics": sub.result.metrics if sub.result else None,
+        "is_baseline": sub.is_baseline,
+        "metrics": visible_metrics(sub.result, sub.phase) if sub.result else None,
+        "scored_on": current_part(sub.phase) if sub.result else None,
         "rank": sub.result.rank if sub.result else None,
+        "rank_interval": rank_interval_json(sub.result),
     }
     if is_owner_or_staff(sub, viewer):
         data |= {
@@ -42,6 +53,8 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
             "logs": visible_logs(sub, viewer),
             "run_seconds": sub.run_seconds,
         }
+    if viewer is not None and (viewer.is_admin or viewer.is_organizer) and sub.result:
+        data["metrics_all_cases"] = sub.result.metrics
     return data
 
 

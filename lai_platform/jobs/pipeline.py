@@ -16,13 +16,19 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import update
 
-from evaluator import GroundTruth, PredictionError, evaluate, parse_predictions, read_ground_truth
+from evaluator import GroundTruth, PredictionError, parse_predictions, read_ground_truth
 from lai_platform import services
+from lai_platform.evaluation_container import (
+    EvaluationContainerError,
+    required_metric_present,
+    run_evaluation_container,
+)
 from lai_platform.extensions import db
 from lai_platform.jobs.staging import stage_inputs
 from lai_platform.leaderboard import primary_score, recompute_ranks
 from lai_platform.models import Result, Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
+from lai_platform.phase_scoring import Scored, score
 from lai_platform.runner import (
     PREDICTIONS_FILE,
     FailureReason,
@@ -34,6 +40,7 @@ from lai_platform.runner import (
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 10
+EVALUATION_FAILED = "evaluation_failed"
 
 
 class RunFailed(Exception):
@@ -44,6 +51,10 @@ class RunFailed(Exception):
         self.reason = reason
         self.message = message
         self.logs = logs
+
+
+class EvaluationFailed(Exception):
+    """The organizers' evaluation failed: not the submitter's fault."""
 
 
 def run_submission(app: Flask, submission_id: int) -> None:
@@ -60,6 +71,9 @@ def run_submission(app: Flask, submission_id: int) -> None:
         except RunFailed as exc:
             db.session.rollback()
             _finish_failed(submission_id, exc.reason, exc.message, exc.logs, counts=True)
+        except EvaluationFailed as exc:
+            db.session.rollback()
+            _finish_failed(submission_id, EVALUATION_FAILED, str(exc), None, counts=False)
         except Exception:
             log.exception("platform error while running submission %s", submission_id)
             db.session.rollback()
@@ -155,10 +169,41 @@ def _execute(submission: Submission) -> None:
             f"/output/{PREDICTIONS_FILE} is not valid: {exc}",
             result.logs,
         ) from exc
-    metrics = evaluate(
-        predictions, ground_truth, n_bootstrap=svc.settings.bootstrap_resamples, seed=0
-    )
-    _finish_succeeded(submission, metrics, result.logs, result.duration_s)
+    if phase.evaluation_image_id:
+        scored = _score_in_container(submission, raw)
+    else:
+        scored = score(
+            predictions,
+            ground_truth,
+            phase,
+            n_bootstrap=svc.settings.bootstrap_resamples,
+            training_centres=phase.challenge.training_centres or None,
+        )
+    record_success(submission, scored, result.logs, result.duration_s)
+
+
+def _score_in_container(submission: Submission, raw: bytes) -> Scored:
+    """The organizer's evaluation image scores the (already validated) predictions."""
+    svc = services.get()
+    phase = submission.phase
+    with svc.storage.local_path(phase.evaluation_image_key) as tarball:
+        svc.executor.load_image(tarball, phase.evaluation_image_id)
+    work_dir = svc.settings.data_dir / "runs" / f"{submission.id}-evaluation"
+    try:
+        with svc.storage.local_path(phase.dataset.ground_truth_key) as truth:
+            metrics = run_evaluation_container(
+                svc.executor, phase.evaluation_image_id, raw, Path(truth), work_dir,
+                run_limits(phase.limits), name=f"lai-evaluation-{submission.id}",
+            )
+        required_metric_present(metrics, phase.primary_metric)
+    except EvaluationContainerError as exc:
+        # Its logs may echo the ground truth: they go to the server log, never to the page.
+        log.error("evaluation of submission %s failed: %s\n%s", submission.id, exc.message,
+                  exc.logs)
+        raise EvaluationFailed(exc.public_message) from exc
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return Scored(metrics, None, None, resampled={}, case_scores={})
 
 
 def predictions_key(submission_id: int) -> str:
@@ -175,7 +220,7 @@ def _ground_truth(key: str) -> GroundTruth:
         return read_ground_truth(Path(path))
 
 
-def _finish_succeeded(submission: Submission, metrics: dict, logs: str, seconds: float) -> None:
+def record_success(submission: Submission, scored: Scored, logs: str, seconds: float) -> None:
     if submission.status != SubmissionStatus.RUNNING:
         return
     phase = submission.phase
@@ -183,8 +228,13 @@ def _finish_succeeded(submission: Submission, metrics: dict, logs: str, seconds:
         Result(
             submission_id=submission.id,
             phase_id=phase.id,
-            metrics=metrics,
-            primary_score=primary_score(metrics, phase.primary_metric),
+            metrics=scored.metrics,
+            metrics_public=scored.metrics_public,
+            metrics_private=scored.metrics_private,
+            resampled=scored.resampled,
+            case_scores=scored.case_scores,
+            curves=scored.curves,
+            primary_score=primary_score(scored.metrics, phase.primary_metric),
         )
     )
     submission.status = SubmissionStatus.SUCCEEDED

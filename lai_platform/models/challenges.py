@@ -24,6 +24,8 @@ class Challenge(db.Model):
     access: Mapped[str] = mapped_column(String(16), default="open")  # open | review
     training_data_key: Mapped[str | None] = mapped_column(String(512))
     training_data_size: Mapped[int | None] = mapped_column(BigInteger)
+    # Centres of the training split: results on other centres are "unseen centre" results.
+    training_centres: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     phases: Mapped[list[Phase]] = relationship(
@@ -97,9 +99,29 @@ class Phase(db.Model):
     # Run limits, see lai_platform.runner.RunLimits.
     limits: Mapped[dict] = mapped_column(JSON, default=dict)
     image_max_bytes: Mapped[int] = mapped_column(BigInteger, default=8 * 2**30)
+    # How the leaderboard ranks (see evaluator.rank_methods) and which entries it shows.
+    ranking_method: Mapped[str] = mapped_column(String(32), default="score")
+    ranking_metrics: Mapped[list] = mapped_column(JSON, default=list)  # for mean/median rank
+    ranking_alpha: Mapped[float] = mapped_column(default=0.05)  # for test-then-rank
+    display_mode: Mapped[str] = mapped_column(String(16), default="all")  # all | best | latest
+    # Kaggle-style split: while open, ranks use these cases; at close, the others decide.
+    public_case_ids: Mapped[list | None] = mapped_column(JSON)
+    # Per-centre, size-band and per-diagnosis results shown to submitters (test data hints).
+    case_results_visible: Mapped[bool] = mapped_column(default=False)
+    # An organizer's evaluation image (None: the built-in evaluator).
+    evaluation_image_id: Mapped[str | None] = mapped_column(String(80))
+    evaluation_image_key: Mapped[str | None] = mapped_column(String(512))
+    # What the stored ranks were computed on ("all", "public" or "private"), and the
+    # phase-wide rank-stability summary (Kendall's tau over bootstrap resamples).
+    ranked_on: Mapped[str | None] = mapped_column(String(16))
+    rank_stability: Mapped[dict | None] = mapped_column(JSON)
 
     challenge: Mapped[Challenge] = relationship(back_populates="phases")
     dataset: Mapped[Dataset] = relationship()
+
+    @property
+    def has_public_split(self) -> bool:
+        return bool(self.public_case_ids)
 
     def is_open(self, now: datetime) -> bool:
         if self.opens_at is not None and now < self.opens_at:

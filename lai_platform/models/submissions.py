@@ -54,6 +54,8 @@ class Submission(db.Model):
     failure_message: Mapped[str | None] = mapped_column(Text)
     # Platform faults do not count against a participant's quota.
     counts_against_quota: Mapped[bool] = mapped_column(default=True)
+    # Baselines are shown on the leaderboard with the rank they would have, taking none.
+    is_baseline: Mapped[bool] = mapped_column(default=False)
     logs: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -73,7 +75,11 @@ class Submission(db.Model):
 
 
 class Result(db.Model):
-    """Scores of a succeeded submission; `rank` is recomputed whenever its phase changes."""
+    """Scores of a succeeded submission; ranks are recomputed whenever its phase changes.
+
+    `metrics` covers every case. With a public/private split, `metrics_public` and
+    `metrics_private` cover each part, and only the part in force is shown to participants.
+    """
 
     __tablename__ = "results"
     __table_args__ = (Index("ix_results_phase_rank", "phase_id", "rank"),)
@@ -81,8 +87,20 @@ class Result(db.Model):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
     metrics: Mapped[dict] = mapped_column(JSON)
+    metrics_public: Mapped[dict | None] = mapped_column(JSON)
+    metrics_private: Mapped[dict | None] = mapped_column(JSON)
+    curves: Mapped[dict | None] = mapped_column(JSON)  # ROC and reliability data, for pictures
+    # Per part ("all", "public", "private"): ranking metrics on the phase's shared bootstrap
+    # resamples, and per-case scores; ranks and rank stability are computed from these.
+    resampled: Mapped[dict | None] = mapped_column(JSON)
+    case_scores: Mapped[dict | None] = mapped_column(JSON)
     primary_score: Mapped[float | None]
+    # On the leaderboard under the phase's display mode (all, best or latest per team).
+    shown: Mapped[bool] = mapped_column(default=True)
     rank: Mapped[int | None]
+    rank_low: Mapped[int | None]  # bootstrap rank interval
+    rank_high: Mapped[int | None]
+    rank_hold_probability: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="result")

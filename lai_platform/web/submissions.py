@@ -6,11 +6,13 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from evaluator.metrics import METRICS
+from lai_platform import charts
 from lai_platform.admission import admit
 from lai_platform.api.challenges import get_phase
 from lai_platform.auth import login_required
 from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
+from lai_platform.leaderboard import current_part, visible_curves, visible_metrics
 from lai_platform.models import Submission
 from lai_platform.visibility import can_view, is_owner_or_staff, visible_logs
 from lai_platform.web import web_bp
@@ -40,13 +42,31 @@ def submission(submission_id: int):
     sub = db.session.get(Submission, submission_id)
     if sub is None or not can_view(sub, g.user):
         abort(404)
+    owner_view = is_owner_or_staff(sub, g.user)
     return render_template(
         "submission.html",
         sub=sub,
-        owner_view=is_owner_or_staff(sub, g.user),
+        owner_view=owner_view,
         logs=visible_logs(sub, g.user),
         metrics=METRICS,
+        part=current_part(sub.phase),
+        pictures=_pictures(sub) if sub.result else None,
+        shown=visible_metrics(sub.result, sub.phase) if sub.result else None,
+        # Per-centre and per-size results describe the hidden cases: only where allowed.
+        subgroups=sub.result is not None and (
+            sub.phase.case_results_visible or (g.user is not None and g.user.is_organizer)
+        ),
     )
+
+
+def _pictures(sub: Submission) -> dict:
+    curves = visible_curves(sub.result, sub.phase) or {}
+    matrix = visible_metrics(sub.result, sub.phase).get("confusion_matrix") or {}
+    return {
+        "roc": charts.roc_svg(curves.get("roc")),
+        "reliability": charts.reliability_svg(curves.get("reliability")),
+        "confusion": charts.confusion_matrix_svg(matrix.get("classes"), matrix.get("counts")),
+    }
 
 
 @web_bp.get("/my/submissions")

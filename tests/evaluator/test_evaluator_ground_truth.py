@@ -6,7 +6,13 @@ import io
 
 import pytest
 
-from evaluator import GroundTruthError, read_ground_truth
+from evaluator import (
+    LAI_DIAGNOSES,
+    GroundTruthError,
+    evaluate,
+    parse_predictions,
+    read_ground_truth,
+)
 from evaluator.ground_truth import ordered_classes
 
 GOOD = """case_id,diagnosis,malignant,centre,lesion_diameter_mm
@@ -23,7 +29,8 @@ def test_reads_columns_in_file_order():
     assert truth.diagnosis == ("FNH", "HCC", "cyst", "HCC")
     assert truth.malignant.tolist() == [0, 1, 0, 1]
     assert truth.centre == ("Leiden", "Lyon", "Leiden", "Lyon")
-    assert truth.classes == ("HCC", "FNH", "cyst")  # LAI order first, then others sorted
+    # every LAI diagnosis in LAI order, present or not, then other labels present, sorted
+    assert truth.classes == (*LAI_DIAGNOSES, "cyst")
     assert truth.extra == {"lesion_diameter_mm": ("21", "35", "8", "50")}
     assert len(truth) == 4
 
@@ -32,7 +39,7 @@ def test_reads_a_path_with_byte_order_mark_and_blank_lines(tmp_path):
     path = tmp_path / "truth.csv"
     path.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n\r\n").encode())
     assert read_ground_truth(path).case_ids == read_ground_truth(io.StringIO(GOOD)).case_ids
-    assert read_ground_truth(str(path)).classes == ("HCC", "FNH", "cyst")
+    assert read_ground_truth(str(path)).classes == (*LAI_DIAGNOSES, "cyst")
 
 
 @pytest.mark.parametrize(
@@ -110,3 +117,68 @@ def test_binary_file_is_an_error_not_a_crash(tmp_path):
     path.write_bytes(b"\xff\xfe\x00garbage\x00\x81")
     with pytest.raises(GroundTruthError):
         read_ground_truth(path)
+
+
+# A small split without haemangioma (or without more): the declared labels stay all six.
+MISSING = """case_id,diagnosis,malignant,centre
+A,HCC,1,X
+B,FNH,0,X
+C,iCCA,1,Y
+D,adenoma,0,Y
+E,metastasis,1,X
+F,FNH,0,Y
+"""
+
+# (id, CSV text, classes argument, expected classes)
+DECLARED = [
+    ("default: all six though one is absent", MISSING, None, LAI_DIAGNOSES),
+    ("default: two diagnoses only", HEADER + "A,HCC,1,X\nB,FNH,0,X\n", None, LAI_DIAGNOSES),
+    ("default: other labels after the six", HEADER + "A,cyst,0,X\nB,HCC,1,X\nC,abscess,0,X\n",
+     None, (*LAI_DIAGNOSES, "abscess", "cyst")),
+    ("explicit: declared order kept", MISSING, list(reversed(LAI_DIAGNOSES)),
+     tuple(reversed(LAI_DIAGNOSES))),
+    ("explicit: a custom set", HEADER + "A,malignant,1,X\nB,benign,0,X\n",
+     ("malignant", "benign"), ("malignant", "benign")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "classes", "expected"), [d[1:] for d in DECLARED], ids=[d[0] for d in DECLARED]
+)
+def test_declared_classes(text, classes, expected):
+    assert read_ground_truth(io.StringIO(text), classes=classes).classes == expected
+
+
+def test_a_label_outside_the_declared_classes_is_an_error():
+    with pytest.raises(GroundTruthError, match="label\\(s\\) haemangioma not among the declared"):
+        read_ground_truth(io.StringIO(MISSING + "G,haemangioma,0,X\n"), classes=LAI_DIAGNOSES[:5])
+
+
+@pytest.mark.parametrize("classes", [("HCC", "HCC"), ("HCC", ""), ("HCC", " FNH"), "HCC"])
+def test_bad_declared_classes_are_refused(classes):
+    with pytest.raises((ValueError, TypeError)):
+        read_ground_truth(io.StringIO(MISSING), classes=classes)
+
+
+def test_a_split_missing_a_diagnosis_accepts_six_label_predictions_and_scores():
+    truth = read_ground_truth(io.StringIO(MISSING))
+    probabilities = {label: 1 / 6 for label in LAI_DIAGNOSES}
+    document = {
+        "predictions": [
+            {"case_id": case_id, "malignant_probability": 0.5,
+             "diagnosis_probabilities": probabilities | {diagnosis: 0.5, "haemangioma": 0.0}}
+            for case_id, diagnosis in zip(truth.case_ids, truth.diagnosis, strict=True)
+        ]
+    }  # fmt: skip
+    for entry in document["predictions"]:  # renormalise to sum to one
+        total = sum(entry["diagnosis_probabilities"].values())
+        entry["diagnosis_probabilities"] = {
+            label: p / total for label, p in entry["diagnosis_probabilities"].items()
+        }
+    result = evaluate(parse_predictions(document, truth), truth, n_bootstrap=20)
+    assert result["classes"] == list(LAI_DIAGNOSES)
+    assert result["confusion_matrix"]["counts"][5] == [0] * 6  # no haemangioma in the truth
+    assert result["metrics"]["macro_f1"]["value"] == 1.0  # absent and never predicted
+    assert result["metrics"]["macro_auc"]["value"] == 1.0
+    assert result["per_diagnosis"]["haemangioma"]["n_cases"] == 0
+    assert result["per_diagnosis"]["haemangioma"]["metrics"]["recall"]["value"] is None

@@ -11,6 +11,7 @@ from sklearn import metrics as sk
 
 from evaluator import METRICS, Cases, compute_metrics
 from evaluator.rank_auc import weighted_auc
+from evaluator.roc_points import weighted_sens_at_spec
 
 TOLERANCE = 1e-12
 
@@ -258,3 +259,76 @@ def test_sens_at_90_spec_by_hand_and_by_roc_curve(truth, scores, expected):
 def test_ece_by_hand(truth, scores, expected):
     value = compute_metrics(binary(truth, scores), ["ece"])["ece"].value
     assert value == pytest.approx(expected, abs=TOLERANCE)
+
+
+def sklearn_values_with_absent_classes(cases: Cases) -> dict[str, float]:
+    """scikit-learn's values when some declared diagnosis is absent from the truth: its
+    default labels (those in y_true or y_pred) for macro-F1, balanced accuracy and kappa; for
+    macro AUC the mean one-vs-rest AUC over diagnoses with positive and negative cases."""
+    d, probs = cases.diagnosis, cases.diagnosis_probabilities
+    d_hat = probs.argmax(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true"
+        macro_f1 = sk.f1_score(d, d_hat, average="macro")
+        balanced = sk.balanced_accuracy_score(d, d_hat)
+    kappa = sk.cohen_kappa_score(d, d_hat)
+    scored = [k for k in range(probs.shape[1]) if 0 < np.sum(d == k) < len(d)]
+    return {
+        "macro_f1": macro_f1,
+        "kappa": kappa,
+        "mc_balanced_accuracy": balanced,
+        "lld_mmri_score": (macro_f1 + kappa) / 2,
+        "macro_auc": np.mean([sk.roc_auc_score(d == k, probs[:, k]) for k in scored]),
+        "mc_brier": sk.brier_score_loss(d, probs, labels=list(range(probs.shape[1]))),
+    }
+
+
+# (id, diagnoses left out of the truth, seed, rounded scores). The predictions keep all six
+# columns and still predict the absent diagnoses now and then.
+ABSENT_CLASSES = [
+    ("no HCC", [0], 0, False),
+    ("no iCCA", [1], 1, False),
+    ("no metastasis", [2], 2, False),
+    ("no adenoma", [3], 3, False),
+    ("no FNH", [4], 4, False),
+    ("no haemangioma", [5], 5, False),
+    ("no FNH, no haemangioma", [4, 5], 6, False),
+    ("no metastasis, rounded ties", [2], 7, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("absent", "seed", "ties"), [c[1:] for c in ABSENT_CLASSES], ids=[c[0] for c in ABSENT_CLASSES]
+)
+def test_multiclass_metrics_match_sklearn_with_a_diagnosis_absent(make_cases, absent, seed, ties):
+    full = make_cases(seed, n=90, ties=ties)
+    if ties:
+        full.diagnosis_probabilities[:] /= full.diagnosis_probabilities.sum(1, keepdims=True)
+    cases = full.take(np.flatnonzero(~np.isin(full.diagnosis, absent)))
+    assert cases.diagnosis_probabilities.shape[1] == 6
+    assert np.isin(cases.predicted_diagnosis, absent).any()
+    ours = compute_metrics(cases)
+    for name, value in sklearn_values_with_absent_classes(cases).items():
+        assert ours[name].value == pytest.approx(value, abs=TOLERANCE, rel=0), name
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("decimals", [None, 2, 1], ids=["continuous", "ties-0.01", "ties-0.1"])
+def test_blocked_auc_and_sens_at_spec_match_sklearn_across_block_edges(seed, decimals):
+    # Sizes around and past the 16-case blocks, so tie groups straddle block boundaries.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(15, 140))
+    scores = rng.random(n) if decimals is None else np.round(rng.random(n), decimals)
+    positive = rng.random(n) < rng.uniform(0.2, 0.8)
+    positive[:2] = [True, False]
+    weights = rng.integers(0, 4, size=(6, n)).astype(float)
+    weights[:, :2] = 1.0
+    aucs = weighted_auc(scores, positive, weights)
+    sens = weighted_sens_at_spec(scores, positive, weights, 0.9)
+    for row, auc, sensitivity in zip(weights, aucs, sens, strict=True):
+        drawn = np.repeat(np.arange(n), row.astype(int))
+        assert auc == pytest.approx(
+            sk.roc_auc_score(positive[drawn], scores[drawn]), abs=TOLERANCE, rel=0
+        )
+        expected = sens_at_spec_via_roc_curve(positive[drawn], scores[drawn], 0.90)
+        assert sensitivity == pytest.approx(expected, abs=TOLERANCE, rel=0)

@@ -63,7 +63,7 @@ def test_size_bands_hold_their_cases(scored):
 
 def test_no_diameter_column_no_bands():
     text = "case_id,diagnosis,malignant,centre\nA,HCC,1,X\nB,FNH,0,X\n"
-    truth = read_ground_truth(io.StringIO(text))
+    truth = read_ground_truth(io.StringIO(text), classes=("HCC", "FNH"))
     doc = {"predictions": [
         {"case_id": "A", "malignant_probability": 0.9,
          "diagnosis_probabilities": {"HCC": 0.9, "FNH": 0.1}},
