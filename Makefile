@@ -21,4 +21,4 @@ lint:
 	.venv/bin/ruff check .
 
 bench: setup
-	$(PY) bench/run.py
+	$(PY) bench/scoring_bench.py

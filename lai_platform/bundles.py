@@ -18,13 +18,12 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from evaluator import RANKING_METHODS, read_ground_truth
+from evaluator import read_ground_truth
 from evaluator.metrics import METRICS
 from lai_platform import services
 from lai_platform.extensions import db
-from lai_platform.leaderboard import DISPLAY_MODES
 from lai_platform.models import Case, Challenge, Dataset, Phase
-from lai_platform.phase_scoring import PER_CASE_METRICS
+from lai_platform.phase_settings import apply_display, apply_ranking
 
 PHASE_FIELDS = {
     "title", "description", "dataset", "logs_visible", "submissions_per_day",
@@ -134,10 +133,13 @@ def _phase(challenge: Challenge, spec: dict, dataset: Dataset, position: int) ->
     )
     if "image_max_mb" in spec:
         phase.image_max_bytes = int(spec["image_max_mb"]) * 2**20
-    _apply_ranking(phase, spec.get("ranking") or {})
-    phase.display_mode = spec.get("display", "all")
-    if phase.display_mode not in DISPLAY_MODES:
-        raise BundleError(f"phase {phase.slug}: display must be one of {DISPLAY_MODES}")
+    ranking = spec.get("ranking") or {}
+    try:
+        apply_ranking(phase, ranking.get("method", "score"), ranking.get("metrics", []),
+                      float(ranking.get("alpha", 0.05)))
+        apply_display(phase, spec.get("display", "all"))
+    except ValueError as exc:
+        raise BundleError(str(exc)) from exc
     phase.case_results_visible = bool(spec.get("case_results_visible", False))
     if (fraction := spec.get("public_fraction")) is not None:
         if not 0 < float(fraction) < 1:
@@ -146,26 +148,6 @@ def _phase(challenge: Challenge, spec: dict, dataset: Dataset, position: int) ->
             [c.case_id for c in dataset.cases], float(fraction), f"{challenge.slug}/{phase.slug}"
         )
     return phase
-
-
-def _apply_ranking(phase: Phase, ranking: dict) -> None:
-    """`ranking: {method: score|mean_rank|median_rank|case_rank|test_then_rank,
-    metrics: [...], alpha: 0.05}`; the default ranks on the primary metric's score."""
-    method = ranking.get("method", "score")
-    if method not in RANKING_METHODS:
-        raise BundleError(f"phase {phase.slug}: ranking method {method!r} is not one of "
-                          f"{', '.join(RANKING_METHODS)}")
-    metrics = list(ranking.get("metrics", []))
-    for name in metrics:
-        if name not in METRICS:
-            raise BundleError(f"phase {phase.slug}: unknown ranking metric {name!r}")
-    if method == "case_rank" and (metrics or ["brier"])[0] not in PER_CASE_METRICS:
-        raise BundleError(f"phase {phase.slug}: case_rank needs a per-case metric, one of "
-                          f"{', '.join(PER_CASE_METRICS)}")
-    alpha = float(ranking.get("alpha", 0.05))
-    if not 0 < alpha < 1:
-        raise BundleError(f"phase {phase.slug}: ranking alpha must be between 0 and 1")
-    phase.ranking_method, phase.ranking_metrics, phase.ranking_alpha = method, metrics, alpha
 
 
 def public_cases(case_ids: list[str], fraction: float, salt: str) -> list[str]:

@@ -89,6 +89,29 @@ def set_evaluator_command(challenge: str, phase: str, tarball: Path | None, clea
                                             else "built-in evaluator"))
 
 
+@phases.command("configure")
+@click.argument("challenge")
+@click.argument("phase")
+@click.option("--ranking", "method", help="score, mean_rank, median_rank, case_rank or "
+              "test_then_rank.")
+@click.option("--metrics", help="Comma-separated ranking metrics (mean/median/case rank).")
+@click.option("--alpha", type=float, help="Significance level for test_then_rank.")
+@click.option("--display", type=click.Choice(["all", "best", "latest"]))
+@click.option("--closes-at", type=click.DateTime(), help="UTC time the phase closes.")
+def configure_phase_command(challenge: str, phase: str, method: str | None, metrics: str | None,
+                            alpha: float | None, display: str | None, closes_at) -> None:
+    """Change how a phase ranks and shows entries; ranks are recomputed at once."""
+    from lai_platform.phase_settings import configure_phase
+
+    try:
+        configure_phase(challenge, phase, method=method, alpha=alpha, display=display,
+                        metrics=metrics.split(",") if metrics is not None else None,
+                        closes_at=closes_at)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{challenge}/{phase}: configured and re-ranked")
+
+
 @submissions.command("mark-baseline")
 @click.argument("submission_id", type=int)
 @click.option("--unset", is_flag=True)

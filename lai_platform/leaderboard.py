@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from evaluator import METRICS, rank, rank_stability
 from evaluator.rank_methods import competition_ranks
@@ -75,10 +75,15 @@ def shown_entries(results: list[Result], phase: Phase, part: str) -> list[Result
 
 def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
     part = current_part(phase, now)
+    # The big per-result vectors load only when this ranking method reads them (stability
+    # reads them lazily for its top entries).
+    big = [Result.curves]
+    if phase.ranking_method not in ("case_rank", "test_then_rank"):
+        big += [Result.resampled, Result.case_scores]
     results = db.session.scalars(
         select(Result)
         .where(Result.phase_id == phase.id)
-        .options(joinedload(Result.submission))
+        .options(joinedload(Result.submission), *(defer(column) for column in big))
         .order_by(Result.submission_id)
     ).all()
     for result in results:
@@ -215,7 +220,10 @@ def leaderboard_rows(phase: Phase) -> list[Row]:
     results = db.session.scalars(
         select(Result)
         .where(Result.phase_id == phase.id, Result.shown.is_(True))
-        .options(joinedload(Result.submission).joinedload(Submission.user))
+        .options(
+            joinedload(Result.submission).joinedload(Submission.user),
+            defer(Result.curves), defer(Result.resampled), defer(Result.case_scores),
+        )
         .order_by(Result.rank.is_(None), Result.rank, Result.submission_id)
     ).all()
     return [Row(r, visible_metrics(r, phase)) for r in results]
