@@ -75,47 +75,72 @@ class Columns:
 
 @dataclass(frozen=True, eq=False)
 class _Sorted:
-    """The weights in score order (positives first among ties), cut into blocks."""
+    """The weights in score order (positives first among ties), cut into blocks, for c
+    score columns at once (one leading axis), so that all of them share every array
+    operation and matrix product."""
 
-    x: np.ndarray  # (blocks, _BLOCK, B) weights
-    scores: np.ndarray  # (n,) sorted
-    positive: np.ndarray  # (blocks, _BLOCK) bool; padding is neither positive nor negative
+    x: np.ndarray  # (c, blocks, _BLOCK, B) weights
+    scores: np.ndarray  # (c, n) sorted
+    positive: np.ndarray  # (c, blocks, _BLOCK) bool; padding is neither positive nor negative
     negative: np.ndarray
-    block_sums: np.ndarray  # (blocks, 2, B) float64: positive, negative weight per block
+    inner: np.ndarray  # (c, blocks, _BLOCK, B): the pair kernel of each block times its weights
+    block_sums: np.ndarray  # (c, blocks, 2, B): positive, negative weight per block (x's dtype)
 
     @classmethod
     def of(cls, columns: Columns, scores: np.ndarray, positive: np.ndarray) -> _Sorted:
+        """``scores`` and ``positive`` are (c, n): one score column and its positives a row."""
         n = columns.n_cases
         positive = np.asarray(positive, dtype=bool)
-        order = np.lexsort((~positive, scores))  # by score; positives first among equals
+        c = scores.shape[0]
         n_blocks = -(-n // _BLOCK)
-        rows = np.full(n_blocks * _BLOCK, n)  # row n is the zero row
-        rows[:n] = order
-        x = columns.data[rows].reshape(n_blocks, _BLOCK, columns.n_samples)
-        is_positive = np.zeros(n_blocks * _BLOCK, dtype=bool)
-        is_positive[:n] = positive[order]
-        is_negative = np.zeros(n_blocks * _BLOCK, dtype=bool)
-        is_negative[:n] = ~positive[order]
-        is_positive = is_positive.reshape(n_blocks, _BLOCK)
-        is_negative = is_negative.reshape(n_blocks, _BLOCK)
-        masks = np.stack([is_positive, is_negative], axis=1).astype(x.dtype)
-        block_sums = np.matmul(masks, x).astype(np.float64)
-        return cls(x, scores[order], is_positive, is_negative, block_sums)
+        size = n_blocks * _BLOCK
+        rows = np.full((c, size), n)  # row n is the zero row
+        for k in range(c):  # by score; positives first among equals
+            rows[k, :n] = np.lexsort((~positive[k], scores[k]))
+        order = rows[:, :n]
+        x = columns.data[rows.ravel()].reshape(c, n_blocks, _BLOCK, columns.n_samples)
+        sorted_scores = np.take_along_axis(scores, order, axis=1)
+        is_positive = np.zeros((c, size), dtype=bool)
+        is_positive[:, :n] = np.take_along_axis(positive, order, axis=1)
+        is_negative = np.zeros((c, size), dtype=bool)
+        is_negative[:, :n] = ~is_positive[:, :n]
+        is_positive = is_positive.reshape(c, n_blocks, _BLOCK)
+        is_negative = is_negative.reshape(c, n_blocks, _BLOCK)
+        padded = np.zeros((c, size))
+        padded[:, :n] = sorted_scores
+        s = padded.reshape(c, n_blocks, _BLOCK)
+        # One product per block gives the pair kernel times the weights (rows [0, _BLOCK):
+        # kernel[i, j] for row i positive and column j negative, [s_j < s_i, 1/2 if =]) and
+        # the block's positive and negative weight (the last two rows).
+        lhs = np.empty((c, n_blocks, _BLOCK + 2, _BLOCK), dtype=x.dtype)
+        step = lhs[..., :_BLOCK, :]
+        np.less(s[..., None, :], s[..., :, None], out=step)
+        step += 0.5 * (s[..., None, :] == s[..., :, None])
+        step *= is_positive[..., :, None] & is_negative[..., None, :]
+        lhs[..., _BLOCK, :] = is_positive
+        lhs[..., _BLOCK + 1, :] = is_negative
+        product = np.matmul(lhs, x)
+        return cls(
+            x,
+            sorted_scores,
+            is_positive,
+            is_negative,
+            product[..., :_BLOCK, :],
+            product[..., _BLOCK:, :],
+        )
+
+    @property
+    def totals(self) -> tuple[np.ndarray, np.ndarray]:
+        """(c, B) float64 total positive and negative weight."""
+        sums = self.block_sums.sum(axis=1, dtype=np.float64)
+        return sums[:, 0], sums[:, 1]
 
     def pair_wins(self) -> np.ndarray:
-        """(B,) sum over (positive, negative) pairs of their weights x [s_j < s_i, 1/2 if =]."""
-        n = len(self.scores)
-        padded = np.zeros(self.positive.size)
-        padded[:n] = self.scores
-        s = padded.reshape(self.positive.shape)
-        # kernel[I, i, j] for row i (positive) and column j (negative) of block I.
-        step = (s[:, None, :] < s[:, :, None]) + 0.5 * (s[:, None, :] == s[:, :, None])
-        kernel = (self.positive[:, :, None] & self.negative[:, None, :]) * step
-        inner = np.matmul(kernel.astype(self.x.dtype), self.x)
-        within = np.einsum("imb,imb->ib", inner, self.x).astype(np.float64).sum(axis=0)
-        positives, negatives = self.block_sums[:, 0], self.block_sums[:, 1]
-        negatives_before = np.cumsum(negatives, axis=0) - negatives
-        across = np.einsum("ib,ib->b", positives, negatives_before)
+        """(c, B) sum over (positive, negative) pairs of their weights x [s_j < s_i, 1/2 if =]."""
+        within = np.einsum("cimb,cimb->cib", self.inner, self.x).sum(axis=1, dtype=np.float64)
+        positives = self.block_sums[:, :, 0].astype(np.float64)
+        negatives_before = _exclusive_prefix(self.block_sums[:, :, 1]).astype(np.float64)
+        across = np.einsum("cib,cib->cb", positives, negatives_before)
         return within + across + self._straddling_ties()
 
     def _straddling_ties(self) -> np.ndarray:
@@ -123,28 +148,42 @@ class _Sorted:
 
         Inside a tie group the positives come first, at [start, middle), then the negatives.
         """
-        n = len(self.scores)
-        total = np.zeros(self.x.shape[2])
-        starts = np.flatnonzero(np.r_[True, self.scores[1:] != self.scores[:-1]])
-        ends = np.r_[starts[1:], n]
-        straddle = (starts // _BLOCK) != ((ends - 1) // _BLOCK)
-        if not straddle.any():
-            return total
-        flat = self.x.reshape(-1, self.x.shape[2])
-        n_positive = np.cumsum(np.r_[0, self.positive.ravel()[:n]])
-        for start, end in zip(starts[straddle], ends[straddle], strict=True):
-            middle = start + int(n_positive[end] - n_positive[start])
-            if middle in (start, end):  # all positive or all negative: no pairs
+        c, n = self.scores.shape
+        n_samples = self.x.shape[3]
+        total = np.zeros((c, n_samples))
+        for k in range(c):
+            scores = self.scores[k]
+            starts = np.flatnonzero(np.r_[True, scores[1:] != scores[:-1]])
+            ends = np.r_[starts[1:], n]
+            straddle = (starts // _BLOCK) != ((ends - 1) // _BLOCK)
+            if not straddle.any():
                 continue
-            pairs = _row_sum(flat, start, middle) * _row_sum(flat, middle, end)
-            block = middle // _BLOCK
-            if (middle - 1) // _BLOCK == block:  # pairs inside that block are in the kernel
-                first, last = block * _BLOCK, (block + 1) * _BLOCK
-                pairs -= _row_sum(flat, max(start, first), middle) * _row_sum(
-                    flat, middle, min(end, last)
-                )
-            total += 0.5 * pairs
+            flat = self.x[k].reshape(-1, n_samples)
+            n_positive = np.cumsum(np.r_[0, self.positive[k].ravel()[:n]])
+            for start, end in zip(starts[straddle], ends[straddle], strict=True):
+                middle = start + int(n_positive[end] - n_positive[start])
+                if middle in (start, end):  # all positive or all negative: no pairs
+                    continue
+                pairs = _row_sum(flat, start, middle) * _row_sum(flat, middle, end)
+                block = middle // _BLOCK
+                if (middle - 1) // _BLOCK == block:  # pairs inside that block are in the kernel
+                    first, last = block * _BLOCK, (block + 1) * _BLOCK
+                    pairs -= _row_sum(flat, max(start, first), middle) * _row_sum(
+                        flat, middle, min(end, last)
+                    )
+                total[k] += 0.5 * pairs
         return total
+
+
+def _exclusive_prefix(values: np.ndarray) -> np.ndarray:
+    """(c, blocks, B) -> the sum over the earlier blocks, in ``values``' dtype (exact for whole
+    counts: totals stay below 2**23, see ``Columns.from_weights``). A loop over the blocks
+    keeps each addition contiguous, where numpy's cumsum along axis 1 walks memory by B."""
+    before = np.empty_like(values)
+    before[:, 0] = 0
+    for i in range(1, values.shape[1]):
+        np.add(before[:, i - 1], values[:, i - 1], out=before[:, i])
+    return before
 
 
 def _row_sum(flat: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -158,14 +197,20 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def auc(columns: Columns, scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     """(B,) weighted ROC AUC; NaN where a sample has no positive or no negative weight."""
-    if columns.n_cases == 0:
-        return np.full(columns.n_samples, np.nan)
+    return auc_many(columns, np.asarray(scores)[None], np.asarray(positive)[None])[0]
+
+
+def auc_many(columns: Columns, scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """(c, B) weighted ROC AUC of each of c score columns, ``scores`` and ``positive`` (c, n):
+    the one-vs-rest AUCs of several classes, sharing every array operation."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if columns.n_cases == 0 or scores.shape[0] == 0:
+        return np.full((scores.shape[0], columns.n_samples), np.nan)
     return _auc(_Sorted.of(columns, scores, positive))
 
 
 def _auc(ordered: _Sorted) -> np.ndarray:
-    positives = ordered.block_sums[:, 0].sum(axis=0)
-    negatives = ordered.block_sums[:, 1].sum(axis=0)
+    positives, negatives = ordered.totals
     return _ratio(ordered.pair_wins(), positives * negatives)
 
 
@@ -177,8 +222,9 @@ def auc_and_sens_at_spec(
     n_samples = columns.n_samples
     if columns.n_cases == 0:
         return np.full(n_samples, np.nan), np.full(n_samples, np.nan)
-    ordered = _Sorted.of(columns, scores, positive)
-    return _auc(ordered), _sens_at_spec(ordered, min_specificity, slack)
+    scores = np.asarray(scores, dtype=np.float64)[None]
+    ordered = _Sorted.of(columns, scores, np.asarray(positive)[None])
+    return _auc(ordered)[0], _sens_at_spec(ordered, min_specificity, slack)
 
 
 def _sens_at_spec(ordered: _Sorted, min_specificity: float, slack: float) -> np.ndarray:
@@ -186,20 +232,23 @@ def _sens_at_spec(ordered: _Sorted, min_specificity: float, slack: float) -> np.
     the allowed t are those above u, the highest drawn negative score whose FP(u) is over the
     limit, so the best sensitivity counts the positives scoring above u. In positives-first
     score order, FP at position r is the negative weight from r on, and u sits at the last
-    position where that exceeds the limit; the positives above u are those after it."""
-    x = ordered.x
+    position where that exceeds the limit; the positives above u are those after it.
+
+    For the first (only) score column of ``ordered``."""
+    x = ordered.x[0]
     n_samples = x.shape[2]
-    positives_by_block, negatives_by_block = ordered.block_sums[:, 0], ordered.block_sums[:, 1]
+    block_sums = ordered.block_sums[0].astype(np.float64)
+    positives_by_block, negatives_by_block = block_sums[:, 0], block_sums[:, 1]
     positives, negatives = positives_by_block.sum(axis=0), negatives_by_block.sum(axis=0)
     limit = (1.0 - min_specificity) * negatives + slack
-    negatives_before = np.cumsum(negatives_by_block, axis=0) - negatives_by_block
-    positives_before = np.cumsum(positives_by_block, axis=0) - positives_by_block
+    negatives_before = _exclusive_prefix(negatives_by_block[None])[0]
+    positives_before = _exclusive_prefix(positives_by_block[None])[0]
     # The block holding u: the last whose start still has more false positives than allowed.
     over = (negatives[None, :] - negatives_before) > limit[None, :]
     block = np.maximum(over.sum(axis=0) - 1, 0)
     samples = np.arange(n_samples)
     weights = x[block, :, samples].astype(np.float64)  # (B, _BLOCK): that block's weights
-    negative_weights = weights * ordered.negative[block]
+    negative_weights = weights * ordered.negative[0][block]
     false_pos = (negatives - negatives_before[block, samples])[:, None] - (
         np.cumsum(negative_weights, axis=1) - negative_weights
     )
@@ -207,7 +256,7 @@ def _sens_at_spec(ordered: _Sorted, min_specificity: float, slack: float) -> np.
     through_u = (false_pos > limit[:, None]).sum(axis=1)
     inside = np.arange(x.shape[1])[None, :] < through_u[:, None]
     missed = positives_before[block, samples] + np.sum(
-        weights * ordered.positive[block] * inside, axis=1
+        weights * ordered.positive[0][block] * inside, axis=1
     )
     defined = (positives > 0) & (negatives > 0)
     return np.where(defined, (positives - missed) / np.where(defined, positives, 1.0), np.nan)

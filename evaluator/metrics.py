@@ -281,11 +281,13 @@ def mc_balanced_accuracy(batch: Weighted) -> np.ndarray:
 )
 def macro_auc(batch: Weighted) -> np.ndarray:
     cases = batch.cases
-    per_class = [
-        _blocked.auc(batch.columns, cases.diagnosis_probabilities[:, k], cases.diagnosis == k)
-        for k in range(len(cases.classes))
-    ]
-    return _present_mean(np.stack(per_class, axis=1))
+    classes = np.arange(len(cases.classes))
+    per_class = _blocked.auc_many(
+        batch.columns,
+        cases.diagnosis_probabilities.T,
+        cases.diagnosis[None, :] == classes[:, None],
+    )
+    return _present_mean(per_class.T)
 
 
 @_register(

@@ -21,6 +21,7 @@ DEMO_BUNDLE = ROOT / "examples" / "lai-liver"
 DEMO_SLUG = "lai-liver"
 BASELINE_EMAIL = "baseline@lai-demo.invalid"
 BASELINE_PHASE = "development"
+TEMPLATE_EMAIL = "template@lai-demo.invalid"
 
 
 def ensure_demo_challenge(log: Callable[[str], object] = print) -> Challenge:
@@ -32,27 +33,55 @@ def ensure_demo_challenge(log: Callable[[str], object] = print) -> Challenge:
 
 
 def prepare_demo(log: Callable[[str], object] = print) -> Submission:
-    """Idempotent: loads the demo and queues the baseline once."""
+    """Idempotent: loads the demo and queues the baseline and the template once each."""
     challenge = ensure_demo_challenge(log)
-    user = find_user(BASELINE_EMAIL)
+    phase = challenge.phase(BASELINE_PHASE)
+    baseline = _submit_once(
+        challenge, phase, BASELINE_EMAIL, "LAI baseline", build_baseline_tarball,
+        "Baseline: radiomics features + AutoML-lite", log,
+    )
+    if not baseline.is_baseline:
+        baseline.is_baseline = True  # shown with the rank it would have; takes none
+        db.session.commit()
+    # The participants' template, as a first ordinary entry beside the baseline.
+    _submit_once(challenge, phase, TEMPLATE_EMAIL, "Template algorithm", build_template_tarball,
+                 "The participant template: a one-rule DWI heuristic", log)
+    return baseline
+
+
+def _submit_once(challenge: Challenge, phase, email: str, name: str,
+                 build: Callable[[Callable], Path], comment: str,
+                 log: Callable[[str], object]) -> Submission:
+    user = find_user(email)
     if user is None:
-        user = create_user(BASELINE_EMAIL, secrets.token_urlsafe(24), "LAI baseline")
+        user = create_user(email, secrets.token_urlsafe(24), name)
         db.session.commit()
     join(user, challenge, accept_terms=True)
-    phase = challenge.phase(BASELINE_PHASE)
     existing = db.session.scalar(
         select(Submission).where(Submission.user_id == user.id, Submission.phase_id == phase.id)
     )
     if existing is not None:
-        log(f"baseline already submitted (#{existing.id}, {existing.status})")
+        log(f"{name} already submitted (#{existing.id}, {existing.status})")
         return existing
-    tarball = build_baseline_tarball(log)
-    with tarball.open("rb") as stream:
-        submission = admit(user, phase, stream, "Baseline: radiomics features + AutoML-lite")
-    submission.is_baseline = True  # shown with the rank it would have; takes none
-    db.session.commit()
-    log(f"baseline submitted as #{submission.id}")
+    with build(log).open("rb") as stream:
+        submission = admit(user, phase, stream, comment)
+    log(f"{name} submitted as #{submission.id}")
     return submission
+
+
+def build_template_tarball(log: Callable[[str], object] = print) -> Path:
+    import docker
+
+    out = services.get().settings.data_dir / "demo" / "template.tar"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log("building the participant template image...")
+    image, _ = docker.from_env().images.build(
+        path=str(DEMO_BUNDLE / "template"), tag="lai-liver-template:latest",
+        network_mode="none", rm=True,
+    )
+    builder = _import(DEMO_BUNDLE / "baseline" / "build.py")
+    builder.save_image(image.id, out)
+    return out
 
 
 def build_baseline_tarball(log: Callable[[str], object] = print) -> Path:

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
 
-from evaluator import METRICS, rank, rank_stability
+from evaluator import METRICS, RankStability, rank, rank_stability
 from evaluator.rank_methods import competition_ranks
 from lai_platform.extensions import db
 from lai_platform.models import Phase, Result, Submission
@@ -145,28 +145,53 @@ def _stored(entries: list[Result], column: str, part: str, name: str) -> np.ndar
 
 
 def _store_stability(phase: Phase, entries: list[Result], part: str) -> None:
-    """Rank intervals and hold probabilities from the phase's shared bootstrap resamples."""
-    ranked = [e for e in entries if not e.submission.is_baseline and e.rank is not None]
-    ranked = sorted(ranked, key=lambda e: e.rank)[:STABILITY_MAX_ENTRIES]
-    if len(ranked) < 2:
+    """Rank intervals and hold probabilities from the phase's shared bootstrap resamples.
+
+    Participants are resampled among themselves, as they are ranked; each baseline among
+    the participants plus itself, so its interval is that of the rank it would have.
+    """
+    ranked = sorted((e for e in entries if e.rank is not None), key=lambda e: e.rank)
+    participants = [e for e in ranked if not e.submission.is_baseline][:STABILITY_MAX_ENTRIES]
+    baselines = [e for e in ranked if e.submission.is_baseline]
+    if not participants:
         return
-    keys = _stability_keys(phase, ranked, part)
-    if keys is None:
+    stability = _stability(phase, participants, part)
+    if stability is None:
         return
-    full, boot, higher = keys
-    stability = rank_stability(full, boot, higher_is_better=higher)
-    for entry, low, high, hold in zip(
-        ranked, stability.rank_low, stability.rank_high, stability.hold_probability, strict=True
-    ):
-        entry.rank_low, entry.rank_high, entry.rank_hold_probability = low, high, hold
+    _assign(participants, stability)
+    for baseline in baselines:
+        joint = _stability(phase, [*participants, baseline], part)
+        if joint is not None:
+            _assign([baseline], joint, offset=len(participants))
     phase.rank_stability = {
         "part": part,
-        "n_entries": len(ranked),
-        "n_resamples": int(boot.shape[1]),
-        "kendall_tau_median": stability.kendall_tau_median,
-        "kendall_tau_low": stability.kendall_tau_low,
-        "kendall_tau_high": stability.kendall_tau_high,
+        "n_entries": len(participants),
+        "n_resamples": stability.n_resamples,
+        "kendall_tau_median": stability.result.kendall_tau_median,
+        "kendall_tau_low": stability.result.kendall_tau_low,
+        "kendall_tau_high": stability.result.kendall_tau_high,
     }
+
+
+@dataclass(frozen=True)
+class _Stability:
+    result: RankStability
+    n_resamples: int
+
+
+def _stability(phase: Phase, entries: list[Result], part: str) -> _Stability | None:
+    keys = _stability_keys(phase, entries, part)
+    if keys is None:
+        return None
+    full, boot, higher = keys
+    return _Stability(rank_stability(full, boot, higher_is_better=higher), int(boot.shape[1]))
+
+
+def _assign(entries: list[Result], stability: _Stability, offset: int = 0) -> None:
+    result = stability.result
+    for i, entry in enumerate(entries, start=offset):
+        entry.rank_low, entry.rank_high = result.rank_low[i], result.rank_high[i]
+        entry.rank_hold_probability = result.hold_probability[i]
 
 
 def _stability_keys(phase: Phase, entries: list[Result], part: str):
@@ -186,13 +211,36 @@ def _stability_keys(phase: Phase, entries: list[Result], part: str):
         boot_key = aggregate(competition_ranks(boot, flags[:, None]), axis=1)
         return full_key, boot_key, False
     if method == "case_rank":
-        return None  # rank-then-aggregate: per-case ranks have no bootstrap here yet
+        name = (phase.ranking_metrics or ["brier"])[0]
+        per_case = _stored(entries, "case_scores", part, name)
+        if per_case.size == 0:
+            return None
+        ranks = competition_ranks(per_case, False)  # (entries, cases), per case
+        counts = _resample_counts(phase, part, per_case.shape[1])
+        # Each resample's mean per-case rank: the case counts weight the ranks.
+        return ranks.mean(axis=1), ranks @ counts.T / per_case.shape[1], False
     # "score", and "test_then_rank", whose order follows the primary metric's scores.
     full = np.array([metric_value(_part_metrics(e, part), metric) for e in entries])
     boot = _stored(entries, "resampled", part, metric)
     if boot.size == 0:
         return None
     return full, boot, METRICS[metric].higher_is_better
+
+
+def _resample_counts(phase: Phase, part: str, n_cases: int) -> np.ndarray:
+    """(B, cases) draw counts of the phase's shared resamples of this part's cases."""
+    from evaluator import read_ground_truth
+    from lai_platform import services
+    from lai_platform.phase_scoring import parts, ranking_resamples
+
+    svc = services.get()
+    with svc.storage.local_path(phase.dataset.ground_truth_key) as path:
+        truth = read_ground_truth(path)
+    malignant = np.asarray(truth.malignant)[parts(phase, truth)[part]]
+    indices = ranking_resamples(malignant, svc.settings.bootstrap_resamples)
+    counts = np.zeros((len(indices), n_cases))
+    np.add.at(counts, (np.arange(len(indices))[:, None], indices), 1.0)
+    return counts
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,6 @@ def parts(phase: Phase, ground_truth: GroundTruth) -> dict[str, np.ndarray]:
     }
 
 
-def ranking_metric_names(phase: Phase) -> list[str]:
-    names = [phase.primary_metric, *(phase.ranking_metrics or [])]
-    return [n for n in dict.fromkeys(names) if n in METRICS]
-
-
 def score(
     predictions: Predictions,
     ground_truth: GroundTruth,
@@ -59,7 +54,8 @@ def score(
     training_centres: list[str] | None = None,
 ) -> Scored:
     cases = cases_from(predictions, ground_truth)
-    names = ranking_metric_names(phase)
+    # Every metric, so that an organizer may change the ranking metrics later.
+    names = list(METRICS)
     evaluated, resampled, case_scores, curves = {}, {}, {}, {}
     for name, idx in parts(phase, ground_truth).items():
         truth = subset_truth(ground_truth, idx) if name != "all" else ground_truth
@@ -120,5 +116,6 @@ def subset_predictions(predictions: Predictions, rows: np.ndarray) -> Prediction
 
 
 def _json_floats(values: np.ndarray) -> list[float | None]:
-    """JSON has no NaN: undefined values are stored as null."""
-    return [None if np.isnan(v) else float(v) for v in values]
+    """JSON has no NaN: undefined values are stored as null. Six decimals keep the stored
+    vectors small and are far below any difference that matters for a rank."""
+    return [None if np.isnan(v) else round(float(v), 6) for v in values]

@@ -128,6 +128,9 @@ def test_ranking_methods_follow_the_evaluator(board, method, metrics):
     assert [ranks[i] for i in ids] == [1, 2, 3]  # clear skill differences: every method agrees
     board_json = board.anonymous().leaderboard()
     assert board_json["ranking"]["method"] == method
+    # Stability follows the chosen method, even for metrics chosen after scoring.
+    assert board_json["rank_stability"]["n_entries"] == 3
+    assert board_json["entries"][0]["rank_interval"]["low"] == 1
 
 
 def test_test_then_rank_ties_entries_it_cannot_tell_apart(board):
