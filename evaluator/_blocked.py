@@ -204,9 +204,16 @@ def auc_many(columns: Columns, scores: np.ndarray, positive: np.ndarray) -> np.n
     """(c, B) weighted ROC AUC of each of c score columns, ``scores`` and ``positive`` (c, n):
     the one-vs-rest AUCs of several classes, sharing every array operation."""
     scores = np.asarray(scores, dtype=np.float64)
+    positive = np.asarray(positive, dtype=bool)
     if columns.n_cases == 0 or scores.shape[0] == 0:
         return np.full((scores.shape[0], columns.n_samples), np.nan)
-    return _auc(_Sorted.of(columns, scores, positive))
+    # One column at a time: (n, B) arrays stay small enough to be reused from the cache.
+    return np.concatenate(
+        [
+            _auc(_Sorted.of(columns, scores[k : k + 1], positive[k : k + 1]))
+            for k in range(len(scores))
+        ]
+    )
 
 
 def _auc(ordered: _Sorted) -> np.ndarray:
