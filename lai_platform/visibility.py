@@ -26,3 +26,20 @@ def visible_logs(submission: Submission, viewer: User | None) -> str | None:
     if viewer.id == submission.user_id and submission.phase.logs_visible:
         return submission.logs
     return None
+
+
+SUBGROUP_KEYS = ("per_centre", "per_size_band", "per_diagnosis", "n_unknown_size")
+
+
+def may_see_subgroups(submission: Submission, viewer: User | None) -> bool:
+    """Per-centre, size-band and per-diagnosis results describe small groups of hidden
+    cases: shown only where the phase allows it, and to organizers."""
+    if submission.phase.case_results_visible:
+        return True
+    return viewer is not None and (viewer.is_admin or viewer.is_organizer)
+
+
+def shown_metrics(metrics: dict | None, submission: Submission, viewer: User | None):
+    if metrics is None or may_see_subgroups(submission, viewer):
+        return metrics
+    return {k: v for k, v in metrics.items() if k not in SUBGROUP_KEYS}

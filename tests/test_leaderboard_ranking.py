@@ -191,6 +191,10 @@ def test_subgroups_on_the_submission_page(board):
     final = record_scored_submission(board, "ada@example.org", "final-test", skill(0.3))
     html = board.app.test_client().get(f"/submissions/{final}").get_data(as_text=True)
     assert 'id="subgroups"' not in html  # hidden test cases: no per-group hints
+    ada_api = board.anonymous()
+    ada_api.token = _token(board, "ada@example.org")
+    assert "per_centre" not in ada_api.submission(final)["metrics"]
+    assert "per_centre" in ada_api.submission(sub)["metrics"]
 
 
 def _token(platform, email: str) -> str:

@@ -12,7 +12,7 @@ from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import db
 from lai_platform.leaderboard import current_part, visible_metrics
 from lai_platform.models import Submission, User
-from lai_platform.visibility import can_view, is_owner_or_staff, visible_logs
+from lai_platform.visibility import can_view, is_owner_or_staff, shown_metrics, visible_logs
 
 
 def _iso(value) -> str | None:
@@ -38,7 +38,9 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
         "finished_at": _iso(sub.finished_at),
         "image_id": sub.image.image_id,
         "is_baseline": sub.is_baseline,
-        "metrics": visible_metrics(sub.result, sub.phase) if sub.result else None,
+        "metrics": shown_metrics(
+            visible_metrics(sub.result, sub.phase) if sub.result else None, sub, viewer
+        ),
         "scored_on": current_part(sub.phase) if sub.result else None,
         "rank": sub.result.rank if sub.result else None,
         "rank_interval": rank_interval_json(sub.result),

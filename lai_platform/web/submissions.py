@@ -14,7 +14,12 @@ from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
 from lai_platform.leaderboard import current_part, visible_curves, visible_metrics
 from lai_platform.models import Submission
-from lai_platform.visibility import can_view, is_owner_or_staff, visible_logs
+from lai_platform.visibility import (
+    can_view,
+    is_owner_or_staff,
+    may_see_subgroups,
+    visible_logs,
+)
 from lai_platform.web import web_bp
 
 
@@ -52,10 +57,7 @@ def submission(submission_id: int):
         part=current_part(sub.phase),
         pictures=_pictures(sub) if sub.result else None,
         shown=visible_metrics(sub.result, sub.phase) if sub.result else None,
-        # Per-centre and per-size results describe the hidden cases: only where allowed.
-        subgroups=sub.result is not None and (
-            sub.phase.case_results_visible or (g.user is not None and g.user.is_organizer)
-        ),
+        subgroups=sub.result is not None and may_see_subgroups(sub, g.user),
     )
 
 
