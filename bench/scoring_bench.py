@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 from evaluator.bootstrap import (  # noqa: E402
     Resamples,
-    percentile_interval,
+    percentile_intervals,
     resample_indices,
     resample_values,
 )
@@ -55,9 +55,8 @@ def score_phase(entries: list[Cases], n_resamples: int, seed: int = 0) -> dict:
     for cases in entries:
         points = compute_metrics(cases)
         values = resample_values(cases, resamples)
-        results.append(
-            {n: (points[n].value, percentile_interval(v, 0.95)) for n, v in values.items()}
-        )
+        intervals = percentile_intervals(values, 0.95)
+        results.append({n: (points[n].value, intervals[n]) for n in values})
         primary_full.append(points[PRIMARY].value)
         primary_boot.append(values[PRIMARY])
     stability = rank_stability(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _BLOCK = 16
+_CHUNK = 16  # blocks sorted and multiplied at a time (256 x B weights)
 # float32 holds integers exactly below 2**24; within one block a sum of products of counts
 # stays below _BLOCK**2 * _MAX_COUNT32**2 = 2**22 (halves included), and sums over all cases
 # are checked against _MAX_TOTAL32.
@@ -75,119 +76,149 @@ class Columns:
 
 @dataclass(frozen=True, eq=False)
 class _Sorted:
-    """The weights in score order (positives first among ties), cut into blocks, for c
-    score columns at once (one leading axis), so that all of them share every array
-    operation and matrix product."""
+    """The weights in score order (positives first among ties), cut into blocks."""
 
-    x: np.ndarray  # (c, blocks, _BLOCK, B) weights
-    scores: np.ndarray  # (c, n) sorted
-    positive: np.ndarray  # (c, blocks, _BLOCK) bool; padding is neither positive nor negative
+    data: np.ndarray  # the (n + 1, B) case-major weights (``Columns.data``)
+    rows: np.ndarray  # (blocks, _BLOCK) their rows in that order; padding is the zero row
+    scores: np.ndarray  # (n,) sorted
+    positive: np.ndarray  # (blocks, _BLOCK) bool; padding is neither positive nor negative
     negative: np.ndarray
-    inner: np.ndarray  # (c, blocks, _BLOCK, B): the pair kernel of each block times its weights
-    block_sums: np.ndarray  # (c, blocks, 2, B): positive, negative weight per block (x's dtype)
+    block_sums: np.ndarray  # (blocks, 2, B): positive, negative weight per block (x's dtype)
+    totals: np.ndarray  # (2, B) float64: total positive and negative weight
+    within: np.ndarray  # (B,) float64: the pairs inside each block (kernel below)
 
     @classmethod
     def of(cls, columns: Columns, scores: np.ndarray, positive: np.ndarray) -> _Sorted:
-        """``scores`` and ``positive`` are (c, n): one score column and its positives a row."""
         n = columns.n_cases
+        n_samples = columns.n_samples
         positive = np.asarray(positive, dtype=bool)
-        c = scores.shape[0]
+        order = np.lexsort((~positive, scores))  # by score; positives first among equals
         n_blocks = -(-n // _BLOCK)
         size = n_blocks * _BLOCK
-        rows = np.full((c, size), n)  # row n is the zero row
-        for k in range(c):  # by score; positives first among equals
-            rows[k, :n] = np.lexsort((~positive[k], scores[k]))
-        order = rows[:, :n]
-        x = columns.data[rows.ravel()].reshape(c, n_blocks, _BLOCK, columns.n_samples)
-        sorted_scores = np.take_along_axis(scores, order, axis=1)
-        is_positive = np.zeros((c, size), dtype=bool)
-        is_positive[:, :n] = np.take_along_axis(positive, order, axis=1)
-        is_negative = np.zeros((c, size), dtype=bool)
-        is_negative[:, :n] = ~is_positive[:, :n]
-        is_positive = is_positive.reshape(c, n_blocks, _BLOCK)
-        is_negative = is_negative.reshape(c, n_blocks, _BLOCK)
-        padded = np.zeros((c, size))
-        padded[:, :n] = sorted_scores
-        s = padded.reshape(c, n_blocks, _BLOCK)
-        # One product per block gives the pair kernel times the weights (rows [0, _BLOCK):
-        # kernel[i, j] for row i positive and column j negative, [s_j < s_i, 1/2 if =]) and
-        # the block's positive and negative weight (the last two rows).
-        lhs = np.empty((c, n_blocks, _BLOCK + 2, _BLOCK), dtype=x.dtype)
-        step = lhs[..., :_BLOCK, :]
-        np.less(s[..., None, :], s[..., :, None], out=step)
-        step += 0.5 * (s[..., None, :] == s[..., :, None])
-        step *= is_positive[..., :, None] & is_negative[..., None, :]
-        lhs[..., _BLOCK, :] = is_positive
-        lhs[..., _BLOCK + 1, :] = is_negative
-        product = np.matmul(lhs, x)
+        rows = np.full(size, n)  # row n is the zero row
+        rows[:n] = order
+        is_positive = np.zeros(size, dtype=bool)
+        is_positive[:n] = positive[order]
+        is_negative = np.zeros(size, dtype=bool)
+        is_negative[:n] = ~is_positive[:n]
+        padded = np.zeros(size)
+        padded[:n] = scores[order]
+        s = padded.reshape(n_blocks, _BLOCK)
+        # The pair kernel of a block: kernel[i, j] = [s_j < s_i, 1/2 if =] for i positive and
+        # j negative. Its rows are put on the smaller side (positives, else the negatives, as
+        # its transpose), as only those rows of kernel @ x are needed: row i's weight times
+        # them, summed, gives the pairs inside the block. One product per block gives those
+        # rows and (the last two rows) the block's positive and negative weight.
+        rows_positive = 2 * int(is_positive.sum()) <= n
+        lhs = np.empty((n_blocks, _BLOCK + 2, _BLOCK), dtype=columns.data.dtype)
+        kernel = lhs[:, :_BLOCK, :]
+        if rows_positive:
+            np.less(s[:, None, :], s[:, :, None], out=kernel)
+        else:
+            np.less(s[:, :, None], s[:, None, :], out=kernel)
+        kernel += 0.5 * (s[:, None, :] == s[:, :, None])
+        is_positive = is_positive.reshape(n_blocks, _BLOCK)
+        is_negative = is_negative.reshape(n_blocks, _BLOCK)
+        row_side = is_positive if rows_positive else is_negative
+        column_side = is_negative if rows_positive else is_positive
+        kernel *= row_side[:, :, None] & column_side[:, None, :]
+        lhs[:, _BLOCK, :] = is_positive
+        lhs[:, _BLOCK + 1, :] = is_negative
+        block_sums = np.empty((n_blocks, 2, n_samples), dtype=lhs.dtype)
+        # Only the kernel's rows that can be non-zero: the row side's cases.
+        kernel_rows = np.flatnonzero(row_side)
+        inner = np.empty((len(kernel_rows), n_samples), dtype=lhs.dtype)
+        # A chunk of blocks at a time, so the sorted weights and their product are still in
+        # the cache when they are used: the weights are read from memory once.
+        bounds = np.searchsorted(kernel_rows, np.r_[0:n_blocks:_CHUNK, n_blocks] * _BLOCK)
+        for chunk, first in enumerate(range(0, n_blocks, _CHUNK)):
+            last = min(first + _CHUNK, n_blocks)
+            x = columns.data[rows[first * _BLOCK : last * _BLOCK]]
+            product = np.matmul(lhs[first:last], x.reshape(last - first, _BLOCK, n_samples))
+            block_sums[first:last] = product[:, _BLOCK:, :]
+            local = kernel_rows[bounds[chunk] : bounds[chunk + 1]] - first * _BLOCK
+            np.multiply(
+                product.reshape(-1, n_samples)[local + 2 * (local // _BLOCK)],
+                x[local],
+                out=inner[bounds[chunk] : bounds[chunk + 1]],
+            )
+        totals = block_sums.sum(axis=0, dtype=np.float64)
+        within = _exact_sum(inner, totals)
         return cls(
-            x,
-            sorted_scores,
+            columns.data,
+            rows.reshape(n_blocks, _BLOCK),
+            padded[:n],
             is_positive,
             is_negative,
-            product[..., :_BLOCK, :],
-            product[..., _BLOCK:, :],
+            block_sums,
+            totals,
+            within,
         )
 
-    @property
-    def totals(self) -> tuple[np.ndarray, np.ndarray]:
-        """(c, B) float64 total positive and negative weight."""
-        sums = self.block_sums.sum(axis=1, dtype=np.float64)
-        return sums[:, 0], sums[:, 1]
-
     def pair_wins(self) -> np.ndarray:
-        """(c, B) sum over (positive, negative) pairs of their weights x [s_j < s_i, 1/2 if =]."""
-        within = np.einsum("cimb,cimb->cib", self.inner, self.x).sum(axis=1, dtype=np.float64)
-        positives = self.block_sums[:, :, 0].astype(np.float64)
-        negatives_before = _exclusive_prefix(self.block_sums[:, :, 1]).astype(np.float64)
-        across = np.einsum("cib,cib->cb", positives, negatives_before)
-        return within + across + self._straddling_ties()
+        """(B,) sum over (positive, negative) pairs of their weights x [s_j < s_i, 1/2 if =]."""
+        positives, negatives = self.block_sums[:, 0], self.block_sums[:, 1]
+        across = _exact_sum(positives * _exclusive_prefix(negatives), self.totals)
+        return self.within + across + self._straddling_ties()
 
     def _straddling_ties(self) -> np.ndarray:
         """Half of each equal-score pair whose positive is in an earlier block than its negative.
 
         Inside a tie group the positives come first, at [start, middle), then the negatives.
         """
-        c, n = self.scores.shape
-        n_samples = self.x.shape[3]
-        total = np.zeros((c, n_samples))
-        for k in range(c):
-            scores = self.scores[k]
-            starts = np.flatnonzero(np.r_[True, scores[1:] != scores[:-1]])
-            ends = np.r_[starts[1:], n]
-            straddle = (starts // _BLOCK) != ((ends - 1) // _BLOCK)
-            if not straddle.any():
+        n = len(self.scores)
+        total = np.zeros(self.data.shape[1])
+        starts = np.flatnonzero(np.r_[True, self.scores[1:] != self.scores[:-1]])
+        ends = np.r_[starts[1:], n]
+        straddle = (starts // _BLOCK) != ((ends - 1) // _BLOCK)
+        if not straddle.any():
+            return total
+        row_sum = _RowSums(self.data, self.rows.ravel())
+        n_positive = np.cumsum(np.r_[0, self.positive.ravel()[:n]])
+        for start, end in zip(starts[straddle], ends[straddle], strict=True):
+            middle = start + int(n_positive[end] - n_positive[start])
+            if middle in (start, end):  # all positive or all negative: no pairs
                 continue
-            flat = self.x[k].reshape(-1, n_samples)
-            n_positive = np.cumsum(np.r_[0, self.positive[k].ravel()[:n]])
-            for start, end in zip(starts[straddle], ends[straddle], strict=True):
-                middle = start + int(n_positive[end] - n_positive[start])
-                if middle in (start, end):  # all positive or all negative: no pairs
-                    continue
-                pairs = _row_sum(flat, start, middle) * _row_sum(flat, middle, end)
-                block = middle // _BLOCK
-                if (middle - 1) // _BLOCK == block:  # pairs inside that block are in the kernel
-                    first, last = block * _BLOCK, (block + 1) * _BLOCK
-                    pairs -= _row_sum(flat, max(start, first), middle) * _row_sum(
-                        flat, middle, min(end, last)
-                    )
-                total[k] += 0.5 * pairs
+            pairs = row_sum(start, middle) * row_sum(middle, end)
+            block = middle // _BLOCK
+            if (middle - 1) // _BLOCK == block:  # pairs inside that block are in the kernel
+                first, last = block * _BLOCK, (block + 1) * _BLOCK
+                pairs -= row_sum(max(start, first), middle) * row_sum(middle, min(end, last))
+            total += 0.5 * pairs
         return total
 
 
+def _exact_sum(terms: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """(m, B) non-negative pair weights -> (B,) float64 column sums.
+
+    Each sum counts (positive, negative) pairs, halves included, so it is at most the
+    positive times the negative weight of its sample: float32 adds whole halves exactly while
+    that stays below 2**23, and then the sum is done in float32."""
+    if terms.dtype == np.float32 and (totals[0] * totals[1]).max(initial=0.0) < 2**23:
+        return np.einsum("mb->b", terms).astype(np.float64)
+    return terms.sum(axis=0, dtype=np.float64)
+
+
 def _exclusive_prefix(values: np.ndarray) -> np.ndarray:
-    """(c, blocks, B) -> the sum over the earlier blocks, in ``values``' dtype (exact for whole
+    """(blocks, B) -> the sum over the earlier blocks, in ``values``' dtype (exact for whole
     counts: totals stay below 2**23, see ``Columns.from_weights``). A loop over the blocks
-    keeps each addition contiguous, where numpy's cumsum along axis 1 walks memory by B."""
+    keeps each addition contiguous, where numpy's cumsum along axis 0 walks memory by B."""
     before = np.empty_like(values)
-    before[:, 0] = 0
-    for i in range(1, values.shape[1]):
-        np.add(before[:, i - 1], values[:, i - 1], out=before[:, i])
+    before[0] = 0
+    for i in range(1, values.shape[0]):
+        np.add(before[i - 1], values[i - 1], out=before[i])
     return before
 
 
-def _row_sum(flat: np.ndarray, start: int, end: int) -> np.ndarray:
-    return flat[start:end].sum(axis=0, dtype=np.float64)
+@dataclass(frozen=True)
+class _RowSums:
+    """The weights of a range of positions in score order, summed (gathered on demand)."""
+
+    data: np.ndarray
+    rows: np.ndarray
+
+    def __call__(self, start: int, end: int) -> np.ndarray:
+        return self.data[self.rows[start:end]].sum(axis=0, dtype=np.float64)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -202,18 +233,39 @@ def auc(columns: Columns, scores: np.ndarray, positive: np.ndarray) -> np.ndarra
 
 def auc_many(columns: Columns, scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
     """(c, B) weighted ROC AUC of each of c score columns, ``scores`` and ``positive`` (c, n):
-    the one-vs-rest AUCs of several classes, sharing every array operation."""
+    the one-vs-rest AUCs of several classes. One column at a time, so that the (n, B) arrays
+    stay small enough to be reused from the cache; a single sample skips the blocks."""
     scores = np.asarray(scores, dtype=np.float64)
     positive = np.asarray(positive, dtype=bool)
     if columns.n_cases == 0 or scores.shape[0] == 0:
         return np.full((scores.shape[0], columns.n_samples), np.nan)
-    # One column at a time: (n, B) arrays stay small enough to be reused from the cache.
-    return np.concatenate(
-        [
-            _auc(_Sorted.of(columns, scores[k : k + 1], positive[k : k + 1]))
-            for k in range(len(scores))
-        ]
+    if columns.n_samples == 1:  # the point estimate: plain cumulative sums are cheaper
+        weights = columns.data[:-1, 0].astype(np.float64)
+        return np.array(
+            [[_single_auc(weights, s, p)] for s, p in zip(scores, positive, strict=True)]
+        )
+    return np.stack(
+        [_auc(_Sorted.of(columns, s, p)) for s, p in zip(scores, positive, strict=True)]
     )
+
+
+def _single_auc(weights: np.ndarray, scores: np.ndarray, positive: np.ndarray) -> float:
+    """AUC under one (n,) weighting: the same sums as the blocks, in score order at once."""
+    order = np.lexsort((~positive, scores))  # by score; positives first among equals
+    is_positive = positive[order]
+    w = weights[order]
+    positive_w = np.where(is_positive, w, 0.0)
+    negative_w = w - positive_w
+    negatives_before = np.cumsum(negative_w) - negative_w
+    wins = positive_w @ negatives_before
+    # A positive's tied negatives come after it: add half of each tie group's pairs.
+    ordered = scores[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    if len(starts) < len(ordered):
+        tied = np.add.reduceat(positive_w, starts) @ np.add.reduceat(negative_w, starts)
+        wins += 0.5 * tied
+    total = positive_w.sum() * negative_w.sum()
+    return wins / total if total > 0 else np.nan
 
 
 def _auc(ordered: _Sorted) -> np.ndarray:
@@ -229,9 +281,38 @@ def auc_and_sens_at_spec(
     n_samples = columns.n_samples
     if columns.n_cases == 0:
         return np.full(n_samples, np.nan), np.full(n_samples, np.nan)
-    scores = np.asarray(scores, dtype=np.float64)[None]
-    ordered = _Sorted.of(columns, scores, np.asarray(positive)[None])
-    return _auc(ordered)[0], _sens_at_spec(ordered, min_specificity, slack)
+    scores = np.asarray(scores, dtype=np.float64)
+    if n_samples == 1 and columns.data.dtype == np.float32:  # one sample of whole counts
+        weights = columns.data[:-1, 0].astype(np.float64)
+        positive = np.asarray(positive, dtype=bool)
+        auc_value = _single_auc(weights, scores, positive)
+        sens = _single_sens_at_spec(weights, scores, positive, min_specificity, slack)
+        return np.array([auc_value]), np.array([sens])
+    ordered = _Sorted.of(columns, scores, positive)
+    return _auc(ordered), _sens_at_spec(ordered, min_specificity, slack)
+
+
+def _single_sens_at_spec(
+    weights: np.ndarray,
+    scores: np.ndarray,
+    positive: np.ndarray,
+    min_specificity: float,
+    slack: float,
+) -> float:
+    """``_sens_at_spec`` for one (n,) weighting, without the blocks: the same whole-count sums."""
+    order = np.lexsort((~positive, scores))
+    is_positive = positive[order]
+    w = weights[order]
+    positive_w = np.where(is_positive, w, 0.0)
+    negative_w = w - positive_w
+    positives, negatives = positive_w.sum(), negative_w.sum()
+    if not (positives > 0 and negatives > 0):
+        return np.nan
+    limit = (1.0 - min_specificity) * negatives + slack
+    false_pos = negatives - (np.cumsum(negative_w) - negative_w)  # from each position on
+    through_u = int(np.count_nonzero(false_pos > limit))  # a prefix: false_pos falls
+    missed = positive_w[:through_u].sum()
+    return (positives - missed) / positives
 
 
 def _sens_at_spec(ordered: _Sorted, min_specificity: float, slack: float) -> np.ndarray:
@@ -239,31 +320,29 @@ def _sens_at_spec(ordered: _Sorted, min_specificity: float, slack: float) -> np.
     the allowed t are those above u, the highest drawn negative score whose FP(u) is over the
     limit, so the best sensitivity counts the positives scoring above u. In positives-first
     score order, FP at position r is the negative weight from r on, and u sits at the last
-    position where that exceeds the limit; the positives above u are those after it.
-
-    For the first (only) score column of ``ordered``."""
-    x = ordered.x[0]
-    n_samples = x.shape[2]
-    block_sums = ordered.block_sums[0].astype(np.float64)
+    position where that exceeds the limit; the positives above u are those after it."""
+    n_samples = ordered.data.shape[1]
+    block_sums = ordered.block_sums.astype(np.float64)
     positives_by_block, negatives_by_block = block_sums[:, 0], block_sums[:, 1]
     positives, negatives = positives_by_block.sum(axis=0), negatives_by_block.sum(axis=0)
     limit = (1.0 - min_specificity) * negatives + slack
-    negatives_before = _exclusive_prefix(negatives_by_block[None])[0]
-    positives_before = _exclusive_prefix(positives_by_block[None])[0]
+    negatives_before = _exclusive_prefix(negatives_by_block)
+    positives_before = _exclusive_prefix(positives_by_block)
     # The block holding u: the last whose start still has more false positives than allowed.
     over = (negatives[None, :] - negatives_before) > limit[None, :]
     block = np.maximum(over.sum(axis=0) - 1, 0)
     samples = np.arange(n_samples)
-    weights = x[block, :, samples].astype(np.float64)  # (B, _BLOCK): that block's weights
-    negative_weights = weights * ordered.negative[0][block]
+    # (B, _BLOCK): that block's weights
+    weights = ordered.data[ordered.rows[block], samples[:, None]].astype(np.float64)
+    negative_weights = weights * ordered.negative[block]
     false_pos = (negatives - negatives_before[block, samples])[:, None] - (
         np.cumsum(negative_weights, axis=1) - negative_weights
     )
     # Positions in the block up to and including u; the positives among them are not counted.
     through_u = (false_pos > limit[:, None]).sum(axis=1)
-    inside = np.arange(x.shape[1])[None, :] < through_u[:, None]
+    inside = np.arange(_BLOCK)[None, :] < through_u[:, None]
     missed = positives_before[block, samples] + np.sum(
-        weights * ordered.positive[0][block] * inside, axis=1
+        weights * ordered.positive[block] * inside, axis=1
     )
     defined = (positives > 0) & (negatives > 0)
     return np.where(defined, (positives - missed) / np.where(defined, positives, 1.0), np.nan)

@@ -91,6 +91,23 @@ def percentile_interval(values: np.ndarray, confidence: float) -> Interval:
     return Interval(float(low), float(high), int(defined.size))
 
 
+def percentile_intervals(values: dict[str, np.ndarray], confidence: float) -> dict[str, Interval]:
+    """``percentile_interval`` of each entry: one quantile call for the (B,) arrays of equal
+    length without NaN, the same numbers as one call each."""
+    full = [name for name, v in values.items() if v.size and not np.isnan(v).any()]
+    lengths = {values[name].shape for name in full}
+    out: dict[str, Interval] = {}
+    if len(lengths) == 1 and len(full) > 1:
+        tail = (1.0 - confidence) / 2.0
+        bounds = np.quantile(np.stack([values[name] for name in full]), [tail, 1.0 - tail], axis=1)
+        size = values[full[0]].size
+        out = {
+            name: Interval(float(low), float(high), size)
+            for name, low, high in zip(full, bounds[0], bounds[1], strict=True)
+        }
+    return {name: out.get(name) or percentile_interval(v, confidence) for name, v in values.items()}
+
+
 def bootstrap_intervals(
     cases: Cases,
     *,
@@ -107,4 +124,4 @@ def bootstrap_intervals(
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     indices = resample_indices(cases.malignant, n_resamples, generator)
     values = resample_values(cases, indices, names)
-    return {name: percentile_interval(v, confidence) for name, v in values.items()}
+    return percentile_intervals(values, confidence)

@@ -96,10 +96,16 @@ class Weighted:
         """Both confusion matrices from one pass over the case-major weights."""
         cases = self.cases
         k = len(cases.classes)
-        binary = self.columns.cell_sums(cases.malignant * 2 + cases.predicted_malignant, 4)
-        cells = cases.diagnosis * k + cases.predicted_diagnosis
-        diagnosis = self.columns.cell_sums(cells, k * k)
-        return binary.reshape(-1, 2, 2), diagnosis.reshape(-1, k, k)
+        # One cell per (binary cell, diagnosis cell): a single grouping of the cases, then
+        # each matrix is a (exact, whole-count) marginal of the joint counts.
+        binary = cases.malignant * 2 + cases.predicted_malignant
+        diagnosis = cases.diagnosis * k + cases.predicted_diagnosis
+        if k == 0:
+            binary_counts = self.columns.cell_sums(binary, 4)
+            return binary_counts.reshape(-1, 2, 2), np.zeros((self.n_samples, 0, 0))
+        joint = self.columns.cell_sums(binary * (k * k) + diagnosis, 4 * k * k)
+        joint = joint.reshape(-1, 4, k * k)
+        return joint.sum(axis=2).reshape(-1, 2, 2), joint.sum(axis=1).reshape(-1, k, k)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()``, run once per batch for each ``key``: for results metrics share."""
