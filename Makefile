@@ -22,3 +22,4 @@ lint:
 
 bench: setup
 	$(PY) bench/scoring_bench.py
+	$(PY) bench/leaderboard_bench.py

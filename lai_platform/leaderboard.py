@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload
 
 from evaluator import METRICS, RankStability, rank, rank_stability
@@ -260,7 +260,11 @@ class Row:
         return self.metrics.get("metrics", {}).get(name) or {}
 
 
-def leaderboard_rows(phase: Phase) -> list[Row]:
+PER_PAGE = 100
+
+
+def leaderboard_rows(phase: Phase, page: int = 1, per_page: int = PER_PAGE) -> list[Row]:
+    """One page of the leaderboard, best first: a single indexed query on stored ranks."""
     if phase.ranked_on != current_part(phase):
         # The phase closed since the last ranking: the private part decides from now on.
         recompute_ranks(phase)
@@ -273,8 +277,16 @@ def leaderboard_rows(phase: Phase) -> list[Row]:
             defer(Result.curves), defer(Result.resampled), defer(Result.case_scores),
         )
         .order_by(Result.rank.is_(None), Result.rank, Result.submission_id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
     ).all()
     return [Row(r, visible_metrics(r, phase)) for r in results]
+
+
+def count_shown(phase: Phase) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Result.phase_id == phase.id, Result.shown.is_(True))
+    ) or 0
 
 
 # The columns a leaderboard shows; every metric is on each submission's page.

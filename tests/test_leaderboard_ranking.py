@@ -216,3 +216,14 @@ def test_evaluator_rank_matches_stored_ranks(board):
     by_id = {e["submission_id"]: e for e in entries(board)}
     aucs = [by_id[i]["metrics"]["auc"]["value"] for i in ids]
     assert [by_id[i]["rank"] for i in ids] == rank("score", np.array(aucs))
+
+
+def test_leaderboard_pages(board):
+    ids = [record_scored_submission(board, "ada@example.org", "development", skill(0.1 * i, i))
+           for i in range(3)]
+    first = board.anonymous().get("/api/v1/challenges/lai-liver/phases/development/leaderboard"
+                                   "?page=1").get_json()
+    assert first["total"] == 3 and [e["submission_id"] for e in first["entries"]] == ids
+    second = board.anonymous().get("/api/v1/challenges/lai-liver/phases/development/leaderboard"
+                                   "?page=2").get_json()
+    assert second["entries"] == [] and second["page"] == 2

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
 from lai_platform.api import api_bp
 from lai_platform.api.auth import token_optional
 from lai_platform.api.challenges import get_phase
 from lai_platform.api.submissions import rank_interval_json
-from lai_platform.leaderboard import current_part, leaderboard_rows
+from lai_platform.leaderboard import PER_PAGE, count_shown, current_part, leaderboard_rows
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
 @token_optional
 def show_leaderboard(slug: str, phase_slug: str):
     phase = get_phase(slug, phase_slug)
+    page = request.args.get("page", 1, type=int)
     rows = [
         {
             "rank": row.rank,
@@ -25,7 +26,7 @@ def show_leaderboard(slug: str, phase_slug: str):
             "created_at": row.submission.created_at.isoformat() + "Z",
             "metrics": row.metrics.get("metrics", {}),
         }
-        for row in leaderboard_rows(phase)
+        for row in leaderboard_rows(phase, page)
     ]
     return jsonify({
         "challenge": slug,
@@ -36,5 +37,8 @@ def show_leaderboard(slug: str, phase_slug: str):
         "display": phase.display_mode,
         "scored_on": current_part(phase),
         "rank_stability": phase.rank_stability,
+        "page": page,
+        "per_page": PER_PAGE,
+        "total": count_shown(phase),
         "entries": rows,
     })

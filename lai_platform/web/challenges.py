@@ -10,7 +10,13 @@ from lai_platform import charts
 from lai_platform.api.challenges import get_challenge, get_phase, training_data_response
 from lai_platform.auth import login_required
 from lai_platform.extensions import db
-from lai_platform.leaderboard import current_part, leaderboard_rows, shown_metrics
+from lai_platform.leaderboard import (
+    PER_PAGE,
+    count_shown,
+    current_part,
+    leaderboard_rows,
+    shown_metrics,
+)
 from lai_platform.models import Challenge
 from lai_platform.participation import join, participation_of, require_approved
 from lai_platform.web import web_bp
@@ -63,10 +69,13 @@ def training_data(slug: str):
 @web_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
 def leaderboard(slug: str, phase_slug: str):
     phase = get_phase(slug, phase_slug)
-    rows = leaderboard_rows(phase)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = leaderboard_rows(phase, page)
     return render_template(
         "leaderboard.html",
         phase=phase,
+        page=page,
+        pages=max(1, -(-count_shown(phase) // PER_PAGE)),
         challenge=phase.challenge,
         rows=rows,
         stability_picture=_stability_picture(rows),
