@@ -53,10 +53,12 @@ def build_test_image(name: str, labels: Mapping[str, str] | None = None) -> str:
     if labels is None and name in _built:
         return _built[name]
     source = CONTAINERS_DIR / name
-    if not (source / "Dockerfile").is_file():
+    if not (source / "run.sh").is_file():
         raise ValueError(f"no test image called {name!r} in {CONTAINERS_DIR}")
     with tempfile.TemporaryDirectory(prefix=f"lai-test-{name}-") as context:
         shutil.copytree(source, context, dirs_exist_ok=True)
+        if not (Path(context) / "Dockerfile").exists():  # the shared busybox recipe
+            shutil.copy2(CONTAINERS_DIR / "Dockerfile", Path(context) / "Dockerfile")
         shutil.copy2(BUSYBOX, Path(context) / "busybox")
         image, _ = docker_client().images.build(
             path=context,

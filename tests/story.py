@@ -41,6 +41,18 @@ class Platform:
             db.session.commit()
         return Participant(self, email, token)
 
+    def set_phase(self, slug: str, **fields) -> None:
+        """An organizer changes a phase's settings; its ranks follow at once."""
+        from lai_platform.leaderboard import recompute_ranks
+        from lai_platform.models import Phase
+
+        with self.app.app_context():
+            phase = db.session.scalar(db.select(Phase).where(Phase.slug == slug))
+            for key, value in fields.items():
+                setattr(phase, key, value)
+            recompute_ranks(phase)
+            db.session.commit()
+
     def anonymous(self) -> Participant:
         return Participant(self, "", "")
 

@@ -10,7 +10,6 @@ import pytest
 
 from evaluator import rank
 from lai_platform.extensions import db
-from lai_platform.leaderboard import recompute_ranks
 from lai_platform.models import Phase
 from lai_platform.models._time import utcnow
 from tests.story import record_scored_submission
@@ -66,15 +65,6 @@ def board(platform, demo_bundle):
     return platform
 
 
-def configure(platform, slug: str, **fields) -> None:
-    with platform.app.app_context():
-        phase = db.session.scalar(db.select(Phase).where(Phase.slug == slug))
-        for key, value in fields.items():
-            setattr(phase, key, value)
-        recompute_ranks(phase)
-        db.session.commit()
-
-
 def entries(platform, phase="development") -> list[dict]:
     return platform.anonymous().leaderboard(phase)["entries"]
 
@@ -103,9 +93,9 @@ def test_display_best_or_latest_per_participant(board):
     second = record_scored_submission(board, "ada@example.org", "development", skill(0.7, 3))
     other = record_scored_submission(board, "bob@example.org", "development", skill(0.3, 4))
     assert set(ranks_by_id(board)) == {first, second, other}
-    configure(board, "development", display_mode="best")
+    board.set_phase("development", display_mode="best")
     assert ranks_by_id(board) == {first: 1, other: 2}
-    configure(board, "development", display_mode="latest")
+    board.set_phase("development", display_mode="latest")
     assert set(ranks_by_id(board)) == {second, other}
 
 
@@ -123,7 +113,7 @@ def test_ranking_methods_follow_the_evaluator(board, method, metrics):
         record_scored_submission(board, f"{who}@example.org", "development", entry(i, noise))
         for i, (who, noise) in enumerate([("ada", 0.0), ("bob", 0.3), ("cy", 0.8)])
     ]
-    configure(board, "development", ranking_method=method, ranking_metrics=metrics)
+    board.set_phase("development", ranking_method=method, ranking_metrics=metrics)
     ranks = ranks_by_id(board)
     assert [ranks[i] for i in ids] == [1, 2, 3]  # clear skill differences: every method agrees
     board_json = board.anonymous().leaderboard()
@@ -137,7 +127,7 @@ def test_test_then_rank_ties_entries_it_cannot_tell_apart(board):
     a = record_scored_submission(board, "ada@example.org", "development", skill(0.3, 7))
     b = record_scored_submission(board, "bob@example.org", "development", skill(0.3, 8))
     c = record_scored_submission(board, "cy@example.org", "development", skill(1.0, 9))
-    configure(board, "development", ranking_method="test_then_rank", ranking_alpha=0.05)
+    board.set_phase("development", ranking_method="test_then_rank", ranking_alpha=0.05)
     ranks = ranks_by_id(board)
     assert ranks[a] == ranks[b] == 1 and ranks[c] == 3
 
@@ -173,7 +163,7 @@ def test_public_part_while_open_private_part_after_close(board):
     assert open_board["scored_on"] == "public"
     assert ada.submission(sub)["metrics"]["n_cases"] == n_public
 
-    configure(board, "final-test", closes_at=utcnow() - timedelta(minutes=1))
+    board.set_phase("final-test", closes_at=utcnow() - timedelta(minutes=1))
     closed = board.anonymous().leaderboard("final-test")
     assert closed["scored_on"] == "private"
     assert ada.submission(sub)["metrics"]["n_cases"] == n_all - n_public

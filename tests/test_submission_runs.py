@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from lai_platform.extensions import db
-from lai_platform.models import Phase
 from tests.docker_images import build_test_image, save_image, synthetic_image, write_tarball
 
 pytestmark = pytest.mark.docker
@@ -32,20 +30,12 @@ def tarballs(tmp_path_factory):
     return get
 
 
-def set_phase(platform, slug: str, **fields) -> None:
-    with platform.app.app_context():
-        phase = db.session.scalar(db.select(Phase).where(Phase.slug == slug))
-        for key, value in fields.items():
-            setattr(phase, key, value)
-        db.session.commit()
-
-
 @pytest.fixture
 def lab(platform, demo_bundle):
     """The demo challenge with tight limits, worker threads running, Ada joined."""
     platform.load_challenge(demo_bundle)
-    set_phase(platform, "development", limits=TIGHT, submissions_per_day=None)
-    set_phase(platform, "final-test", limits=TIGHT)
+    platform.set_phase("development", limits=TIGHT, submissions_per_day=None)
+    platform.set_phase("final-test", limits=TIGHT)
     platform.start_workers()
     ada = platform.participant("ada@example.org")
     ada.join()
@@ -171,7 +161,7 @@ def test_gzip_compressed_tarballs_are_accepted(lab, tarballs, tmp_path):
 
 def test_daily_quota_and_platform_faults(lab, tarballs):
     platform, ada = lab
-    set_phase(platform, "development", submissions_per_day=1)
+    platform.set_phase("development", submissions_per_day=1)
     assert run(ada, tarballs("ok"))["status"] == "succeeded"
     refused = ada.submit(tarballs("ok"))
     assert refused.status_code == 429
@@ -180,7 +170,7 @@ def test_daily_quota_and_platform_faults(lab, tarballs):
 
 def test_an_image_over_the_phase_limit_is_refused(lab, tarballs):
     platform, ada = lab
-    set_phase(platform, "development", image_max_bytes=1024 * 1024)
+    platform.set_phase("development", image_max_bytes=1024 * 1024)
     response = ada.submit(tarballs("ok"))
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "image_too_large"
