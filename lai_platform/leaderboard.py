@@ -74,6 +74,12 @@ def shown_entries(results: list[Result], phase: Phase, part: str) -> list[Result
 
 
 def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
+    # One recompute per phase at a time (PostgreSQL row lock; SQLite serialises writers):
+    # two results landing together must not each rank without the other.
+    # FOR NO KEY UPDATE: it does not wait on the key-share locks that inserting results takes.
+    db.session.execute(
+        select(Phase.id).where(Phase.id == phase.id).with_for_update(key_share=True)
+    )
     part = current_part(phase, now)
     # The big per-result vectors load only when this ranking method reads them (stability
     # reads them lazily for its top entries).

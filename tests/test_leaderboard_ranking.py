@@ -217,3 +217,28 @@ def test_leaderboard_pages(board):
     second = board.anonymous().get("/api/v1/challenges/lai-liver/phases/development/leaderboard"
                                    "?page=2").get_json()
     assert second["entries"] == [] and second["page"] == 2
+
+
+def test_results_landing_together_are_all_ranked(platform_any_db, demo_bundle):
+    import threading
+
+    platform_any_db.load_challenge(demo_bundle)
+    people = [f"p{i}@example.org" for i in range(4)]
+    for email in people:
+        platform_any_db.participant(email)
+    barrier = threading.Barrier(len(people))
+
+    def land(i: int, email: str) -> None:
+        barrier.wait()
+        record_scored_submission(platform_any_db, email, "development", skill(0.2 * i, i))
+
+    threads = [threading.Thread(target=land, args=(i, e)) for i, e in enumerate(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    board = entries(platform_any_db)
+    aucs = np.array([e["metrics"]["auc"]["value"] for e in board])
+    assert len(board) == 4
+    # Every stored rank accounts for all four results, whichever committed last.
+    assert [e["rank"] for e in board] == rank("score", aucs)
