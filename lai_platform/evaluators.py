@@ -12,10 +12,9 @@ from lai_platform.extensions import db
 from lai_platform.image_tarball import ImageRejected, inspect_image_tarball
 from lai_platform.leaderboard import recompute_ranks
 from lai_platform.models import Challenge, Phase
+from lai_platform.phase_scoring import VECTOR_METHODS
 
 MAX_EVALUATOR_BYTES = 8 * 2**30
-# These methods need per-case or resampled scores that only the built-in evaluator makes.
-BUILT_IN_ONLY = ("case_rank", "test_then_rank")
 
 
 def set_evaluation_image(challenge_slug: str, phase_slug: str, tarball: Path | None) -> str | None:
@@ -27,7 +26,7 @@ def set_evaluation_image(challenge_slug: str, phase_slug: str, tarball: Path | N
         phase.evaluation_image_id = phase.evaluation_image_key = None
         db.session.commit()
         return None
-    if phase.ranking_method in BUILT_IN_ONLY:
+    if phase.ranking_method in VECTOR_METHODS:
         raise ValueError(f"Ranking method {phase.ranking_method} needs the built-in evaluator.")
     try:
         info = inspect_image_tarball(tarball, MAX_EVALUATOR_BYTES)

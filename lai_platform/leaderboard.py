@@ -18,6 +18,7 @@ from evaluator.rank_methods import competition_ranks
 from lai_platform.extensions import db
 from lai_platform.models import Phase, Result, Submission
 from lai_platform.models._time import utcnow
+from lai_platform.phase_scoring import VECTOR_METHODS, parts, ranking_resamples
 
 DISPLAY_MODES = ("all", "best", "latest")
 # Stability is computed for the best-ranked entries only: its cost grows with entries².
@@ -84,7 +85,7 @@ def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
     # The big per-result vectors load only when this ranking method reads them (stability
     # reads them lazily for its top entries).
     big = [Result.curves]
-    if phase.ranking_method not in ("case_rank", "test_then_rank"):
+    if phase.ranking_method not in VECTOR_METHODS:
         big += [Result.resampled, Result.case_scores]
     results = db.session.scalars(
         select(Result)
@@ -237,7 +238,6 @@ def _resample_counts(phase: Phase, part: str, n_cases: int) -> np.ndarray:
     """(B, cases) draw counts of the phase's shared resamples of this part's cases."""
     from evaluator import read_ground_truth
     from lai_platform import services
-    from lai_platform.phase_scoring import parts, ranking_resamples
 
     svc = services.get()
     with svc.storage.local_path(phase.dataset.ground_truth_key) as path:

@@ -19,11 +19,6 @@ def participation_of(user: User | None, challenge: Challenge) -> Participation |
     )
 
 
-def is_approved(user: User | None, challenge: Challenge) -> bool:
-    part = participation_of(user, challenge)
-    return part is not None and part.status == "approved"
-
-
 def require_approved(user: User, challenge: Challenge) -> Participation:
     part = participation_of(user, challenge)
     if part is None:

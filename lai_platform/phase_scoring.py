@@ -19,6 +19,9 @@ from lai_platform.models import Phase
 # entries must be compared on identical resamples.
 RANKING_SEED = 20261127
 PER_CASE_METRICS = ("brier", "mc_brier")
+# Methods that rank on the stored per-case or resampled vectors, which only the built-in
+# evaluator produces.
+VECTOR_METHODS = ("case_rank", "test_then_rank")
 
 
 @dataclass(frozen=True)

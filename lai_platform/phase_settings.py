@@ -11,7 +11,7 @@ from evaluator import METRICS, RANKING_METHODS
 from lai_platform.extensions import db
 from lai_platform.leaderboard import DISPLAY_MODES, recompute_ranks
 from lai_platform.models import Challenge, Phase
-from lai_platform.phase_scoring import PER_CASE_METRICS
+from lai_platform.phase_scoring import PER_CASE_METRICS, VECTOR_METHODS
 
 
 def apply_ranking(phase: Phase, method: str = "score", metrics: Sequence[str] = (),
@@ -25,7 +25,7 @@ def apply_ranking(phase: Phase, method: str = "score", metrics: Sequence[str] = 
     if method == "case_rank" and (list(metrics) or ["brier"])[0] not in PER_CASE_METRICS:
         raise ValueError(f"phase {phase.slug}: case_rank needs a per-case metric, one of "
                          f"{', '.join(PER_CASE_METRICS)}")
-    if method in ("case_rank", "test_then_rank") and phase.evaluation_image_id:
+    if method in VECTOR_METHODS and phase.evaluation_image_id:
         raise ValueError(f"phase {phase.slug}: {method} needs the built-in evaluator")
     if not 0 < alpha < 1:
         raise ValueError(f"phase {phase.slug}: ranking alpha must be between 0 and 1")

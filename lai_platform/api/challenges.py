@@ -11,7 +11,7 @@ from lai_platform.api.auth import token_optional, token_required
 from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import db
 from lai_platform.models import Challenge, Phase
-from lai_platform.participation import is_approved, join, participation_of, require_approved
+from lai_platform.participation import join, participation_of, require_approved
 
 STREAM_CHUNK = 1024 * 1024
 
@@ -108,5 +108,3 @@ def training_data_response(challenge: Challenge) -> Response:
         headers["Content-Length"] = str(challenge.training_data_size)
     return Response(stream_with_context(chunks()), mimetype="application/x-tar", headers=headers)
 
-
-__all__ = ["get_challenge", "get_phase", "is_approved"]
