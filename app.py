@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from lai_platform import create_app
+from flask_migrate import upgrade
+
+from lai_platform import create_app, services
+from lai_platform.challenges.demo import ensure_demo_challenge
+from lai_platform.challenges.lookups import all_challenges
 
 app = create_app()
 
@@ -16,16 +20,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-
-    from lai_platform import services
-    from lai_platform.demo import ensure_demo_challenge
-    from lai_platform.extensions import db
-    from lai_platform.models import Challenge
-
     with app.app_context():
         upgrade()
-        if os.environ.get("LAI_LOAD_DEMO", "1") == "1" and db.session.query(Challenge).count() == 0:
+        if os.environ.get("LAI_LOAD_DEMO", "1") == "1" and not all_challenges():
             ensure_demo_challenge()
     # Picks up submissions a stopped process left queued or running.
     services.get(app).jobs.start()

@@ -22,12 +22,9 @@ from evaluator import rank  # noqa: E402
 from lai_platform import create_app  # noqa: E402
 from lai_platform.config import Settings  # noqa: E402
 from lai_platform.extensions import db  # noqa: E402
-from lai_platform.leaderboard import (  # noqa: E402
-    PER_PAGE,
-    leaderboard_rows,
-    metric_value,
-    recompute_ranks,
-)  # noqa: E402
+from lai_platform.leaderboards.pages import PER_PAGE, leaderboard_rows  # noqa: E402
+from lai_platform.leaderboards.parts import metric_value  # noqa: E402
+from lai_platform.leaderboards.ranks import recompute_ranks  # noqa: E402
 from lai_platform.models import (  # noqa: E402
     Challenge,
     ContainerImage,

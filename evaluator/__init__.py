@@ -13,9 +13,16 @@ from evaluator.ground_truth import (
     read_ground_truth,
 )
 from evaluator.metrics import METRICS, Metric, MetricValue, compute_metrics
-from evaluator.rank_methods import METHODS as RANKING_METHODS
-from evaluator.rank_methods import rank
-from evaluator.ranking import rank_scores
+from evaluator.per_case import PER_CASE_SCORES, per_case_scores
+from evaluator.rank_methods import (
+    RANKING_METHODS,
+    UNDEFINED_RANKS_LAST,
+    RankingMethod,
+    RankingSettings,
+    rank,
+    rank_entries,
+    ranking_method,
+)
 from evaluator.scoring import evaluate, evaluate_files
 from evaluator.stability import RankStability, rank_stability, resampled_scores
 from evaluator.validation import PredictionError, Predictions, parse_predictions
@@ -32,8 +39,12 @@ __all__ = [
     "MetricValue",
     "PredictionError",
     "Predictions",
+    "PER_CASE_SCORES",
     "RANKING_METHODS",
+    "UNDEFINED_RANKS_LAST",
     "RankStability",
+    "RankingMethod",
+    "RankingSettings",
     "bootstrap_intervals",
     "cases_from",
     "compute_metrics",
@@ -41,7 +52,9 @@ __all__ = [
     "evaluate_files",
     "parse_predictions",
     "rank",
-    "rank_scores",
+    "rank_entries",
+    "ranking_method",
+    "per_case_scores",
     "rank_stability",
     "read_ground_truth",
     "resampled_scores",

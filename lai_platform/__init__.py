@@ -1,27 +1,41 @@
-"""The LAI Challenge Platform web application (Flask app factory).
+"""The LAI Challenge Platform web application; `create_app` is its composition root.
 
 The package is `lai_platform`, not `platform`: a top-level `platform` package would shadow
-Python's standard `platform` module.
+Python's standard `platform` module. Templates, static files and migrations ship inside it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
 
+from lai_platform import cli
+from lai_platform.api import api_bp
 from lai_platform.config import Settings
+from lai_platform.extensions import csrf, db, migrate
+from lai_platform.jobs.pipeline import run_submission
+from lai_platform.jobs.queues import make_job_queue
+from lai_platform.runner import DockerExecutor, Executor
+from lai_platform.services import Services
+from lai_platform.storage import storage_from_url
+from lai_platform.web import auth_bp, web_bp
+from lai_platform.web.auth import load_logged_in_user
+from lai_platform.web.markdown import render as render_markdown
 
-ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    executor_factory: Callable[[], Executor] = DockerExecutor,
+) -> Flask:
+    """Build the app and its services. `executor_factory` makes the container executor on
+    first use (tests pass a fake one)."""
     settings = settings or Settings.from_env()
-    app = Flask(
-        __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-    )
+    app = Flask(__name__)  # templates/ and static/ beside this file
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
@@ -32,27 +46,25 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        LAI_SETTINGS=settings,
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    from lai_platform import cli, markdown, services
-    from lai_platform.api import api_bp
-    from lai_platform.auth import auth_bp, load_logged_in_user
-    from lai_platform.extensions import csrf, db, migrate
-    from lai_platform.web import web_bp
-
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
-    services.init_app(app, settings)
+    app.extensions["lai"] = Services(
+        settings=settings,
+        storage=storage_from_url(settings.storage_url),
+        jobs=make_job_queue(app, settings, run_submission),
+        executor_factory=executor_factory,
+    )
 
     app.before_request(load_logged_in_user)
     app.register_blueprint(auth_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
-    app.jinja_env.filters["markdown"] = markdown.render
+    app.jinja_env.filters["markdown"] = render_markdown
     cli.register(app)
     return app
 

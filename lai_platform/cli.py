@@ -6,13 +6,19 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from lai_platform.auth import create_user, find_user
-from lai_platform.bundles import BundleError, load_challenge
+from evaluator import RANKING_METHODS
+from lai_platform.accounts.users import create_user, find_user
+from lai_platform.challenges.bundles import BundleError, load_challenge
+from lai_platform.challenges.demo import prepare_demo
 from lai_platform.extensions import db
-from lai_platform.models import ApiToken
+from lai_platform.leaderboards.ranks import DISPLAY_MODES, recompute_ranks
+from lai_platform.leaderboards.settings import configure_phase
+from lai_platform.models import ApiToken, Submission
+from lai_platform.scoring.evaluation_images import set_evaluation_image
 
 users = AppGroup("users", help="Manage accounts.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
@@ -67,8 +73,6 @@ def load_challenge_command(path: Path, options: tuple[str, ...]) -> None:
 @demo.command("prepare")
 def demo_prepare_command() -> None:
     """Load the demo challenge, build the baseline image and submit it (queued)."""
-    from lai_platform.demo import prepare_demo
-
     prepare_demo(click.echo)
 
 
@@ -79,8 +83,6 @@ def demo_prepare_command() -> None:
 @click.option("--clear", is_flag=True, help="Go back to the built-in evaluator.")
 def set_evaluator_command(challenge: str, phase: str, tarball: Path | None, clear: bool) -> None:
     """Score PHASE with an organizer's evaluation image (a `docker save` TARBALL)."""
-    from lai_platform.evaluators import set_evaluation_image
-
     try:
         image_id = set_evaluation_image(challenge, phase, None if clear else tarball)
     except ValueError as exc:
@@ -89,27 +91,33 @@ def set_evaluator_command(challenge: str, phase: str, tarball: Path | None, clea
                                             else "built-in evaluator"))
 
 
-@phases.command("configure")
-@click.argument("challenge")
-@click.argument("phase")
-@click.option("--ranking", "method", help="score, mean_rank, median_rank, case_rank or "
-              "test_then_rank.")
-@click.option("--metrics", help="Comma-separated ranking metrics (mean/median/case rank).")
-@click.option("--alpha", type=float, help="Significance level for test_then_rank.")
-@click.option("--display", type=click.Choice(["all", "best", "latest"]))
-@click.option("--closes-at", type=click.DateTime(), help="UTC time the phase closes.")
-def configure_phase_command(challenge: str, phase: str, method: str | None, metrics: str | None,
-                            alpha: float | None, display: str | None, closes_at) -> None:
-    """Change how a phase ranks and shows entries; ranks are recomputed at once."""
-    from lai_platform.phase_settings import configure_phase
+def _configure_command() -> click.Command:
+    """`phases configure`, built when an app is made: its choices and help list the ranking
+    methods registered by then."""
+    methods = "; ".join(f"{m.name}: {m.summary}" for m in RANKING_METHODS.values())
 
-    try:
-        configure_phase(challenge, phase, method=method, alpha=alpha, display=display,
-                        metrics=metrics.split(",") if metrics is not None else None,
-                        closes_at=closes_at)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{challenge}/{phase}: configured and re-ranked")
+    @click.command("configure")
+    @click.argument("challenge")
+    @click.argument("phase")
+    @click.option("--ranking", "method", type=click.Choice(list(RANKING_METHODS)),
+                  help=f"How entries rank ({methods}).")
+    @click.option("--metrics", help="Comma-separated ranking metrics (mean/median/case rank).")
+    @click.option("--alpha", type=float, help="Significance level for test_then_rank.")
+    @click.option("--display", type=click.Choice(DISPLAY_MODES))
+    @click.option("--closes-at", type=click.DateTime(), help="UTC time the phase closes.")
+    @with_appcontext
+    def configure(challenge: str, phase: str, method: str | None, metrics: str | None,
+                  alpha: float | None, display: str | None, closes_at) -> None:
+        """Change how a phase ranks and shows entries; ranks are recomputed at once."""
+        try:
+            configure_phase(challenge, phase, method=method, alpha=alpha, display=display,
+                            metrics=metrics.split(",") if metrics is not None else None,
+                            closes_at=closes_at)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{challenge}/{phase}: configured and re-ranked")
+
+    return configure
 
 
 @submissions.command("mark-baseline")
@@ -117,9 +125,6 @@ def configure_phase_command(challenge: str, phase: str, method: str | None, metr
 @click.option("--unset", is_flag=True)
 def mark_baseline_command(submission_id: int, unset: bool) -> None:
     """Show a submission as a baseline: on the leaderboard, with the rank it would have."""
-    from lai_platform.leaderboard import recompute_ranks
-    from lai_platform.models import Submission
-
     sub = db.session.get(Submission, submission_id)
     if sub is None:
         raise click.ClickException(f"No submission {submission_id}.")
@@ -130,8 +135,6 @@ def mark_baseline_command(submission_id: int, unset: bool) -> None:
 
 
 def _parse_options(options: tuple[str, ...]) -> dict:
-    import yaml
-
     parsed = {}
     for item in options:
         key, sep, value = item.partition("=")
@@ -142,5 +145,6 @@ def _parse_options(options: tuple[str, ...]) -> dict:
 
 
 def register(app: Flask) -> None:
+    phases.add_command(_configure_command())
     for group in (users, tokens, challenges, demo, phases, submissions):
         app.cli.add_command(group)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ class Settings:
     heartbeat_timeout_s: int
     max_attempts: int
     max_upload_bytes: int
+
+    @property
+    def deployment(self) -> str:
+        """Names this deployment's containers; deployments differ by their database."""
+        return hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

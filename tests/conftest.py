@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lai_platform import ROOT, create_app
+from lai_platform import create_app
 from lai_platform.config import Settings
+from tests.paths import ROOT
 from tests.story import Platform
 
 PG_ADMIN_URL = os.environ.get("LAI_TEST_PG_URL", "postgresql+psycopg://lai:lai@127.0.0.1:5432/")

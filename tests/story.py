@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lai_platform import services
-from lai_platform.auth import create_user
-from lai_platform.bundles import load_challenge
+from lai_platform.accounts.users import create_user
+from lai_platform.challenges.bundles import load_challenge
 from lai_platform.extensions import db
 from lai_platform.models import ApiToken
 
@@ -43,7 +43,7 @@ class Platform:
 
     def set_phase(self, slug: str, **fields) -> None:
         """An organizer changes a phase's settings; its ranks follow at once."""
-        from lai_platform.leaderboard import recompute_ranks
+        from lai_platform.leaderboards.ranks import recompute_ranks
         from lai_platform.models import Phase
 
         with self.app.app_context():
@@ -147,7 +147,7 @@ def record_scored_submission(
     from evaluator import parse_predictions, read_ground_truth
     from lai_platform.jobs.pipeline import record_success
     from lai_platform.models import Challenge, ContainerImage, Submission, User
-    from lai_platform.phase_scoring import score
+    from lai_platform.scoring.builtin import score
 
     with platform.app.app_context():
         user = db.session.scalar(db.select(User).where(User.email == email))

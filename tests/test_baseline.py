@@ -17,8 +17,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from lai_platform import ROOT
 from lai_platform.jobs.pipeline import predictions_key
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.docker
 

@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from lai_platform import ROOT
 from tests.conftest import build_platform, make_settings
 from tests.docker_images import build_test_image, save_image
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.docker
 

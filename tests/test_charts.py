@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from evaluator import parse_predictions, read_ground_truth
 from evaluator.curves import reliability_bins, roc_curves
-from lai_platform.charts import (
+from lai_platform.web.charts import (
     confusion_matrix_svg,
     rank_intervals_svg,
     reliability_svg,

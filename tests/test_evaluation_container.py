@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lai_platform.evaluation_container import (
+from lai_platform.runner import DockerExecutor, FailureReason, RunLimits, RunResult
+from lai_platform.scoring.evaluation_container import (
     GROUND_TRUTH_INPUT,
     METRICS_MAX_BYTES,
     PREDICTIONS_INPUT,
@@ -23,7 +24,6 @@ from lai_platform.evaluation_container import (
     run_evaluation_container,
     stage_evaluation_inputs,
 )
-from lai_platform.runner import DockerExecutor, FailureReason, RunLimits, RunResult
 from tests.docker_images import build_test_image, docker_available, docker_client
 
 IMAGE = "sha256:" + "ab" * 32

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lai_platform.markdown import render
+from lai_platform.web.markdown import render
 
 
 @pytest.mark.parametrize(

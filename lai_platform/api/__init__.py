@@ -1,7 +1,8 @@
-"""The JSON API, /api/v1, authenticated with `Authorization: Bearer <token>`."""
+"""The JSON API, /api/v1, authenticated with `Authorization: Bearer <token>`; one module per
+resource."""
 
-from flask import Blueprint
+# Importing the resource modules adds their routes to the blueprint.
+from lai_platform.api import challenges, errors, leaderboards, submissions  # noqa: F401
+from lai_platform.api.blueprint import api_bp
 
-api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from lai_platform.api import challenges, errors, leaderboards, submissions  # noqa: E402, F401
+__all__ = ["api_bp"]

@@ -3,7 +3,7 @@
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from lai_platform.api import api_bp
+from lai_platform.api.blueprint import api_bp
 from lai_platform.errors import PlatformError
 
 

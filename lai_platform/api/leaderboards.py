@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from lai_platform.api import api_bp
 from lai_platform.api.auth import token_optional
-from lai_platform.api.challenges import get_phase
+from lai_platform.api.blueprint import api_bp
 from lai_platform.api.submissions import rank_interval_json
-from lai_platform.leaderboard import PER_PAGE, count_shown, current_part, leaderboard_rows
+from lai_platform.challenges.lookups import get_phase
+from lai_platform.leaderboards.pages import PER_PAGE, count_shown, leaderboard_rows
+from lai_platform.leaderboards.parts import current_part
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from lai_platform.admission import admit
-from lai_platform.api import api_bp
 from lai_platform.api.auth import token_optional, token_required
-from lai_platform.api.challenges import get_phase
+from lai_platform.api.blueprint import api_bp
+from lai_platform.challenges.lookups import get_phase
 from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import db
-from lai_platform.leaderboard import current_part, visible_metrics
+from lai_platform.leaderboards.parts import current_part, visible_metrics
 from lai_platform.models import Submission, User
-from lai_platform.visibility import can_view, is_owner_or_staff, shown_metrics, visible_logs
+from lai_platform.submissions.admission import admit
+from lai_platform.submissions.visibility import (
+    can_view,
+    is_owner_or_staff,
+    is_staff,
+    metrics_for_viewer,
+    visible_logs,
+)
 
 
 def _iso(value) -> str | None:
@@ -38,7 +44,7 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
         "finished_at": _iso(sub.finished_at),
         "image_id": sub.image.image_id,
         "is_baseline": sub.is_baseline,
-        "metrics": shown_metrics(
+        "metrics": metrics_for_viewer(
             visible_metrics(sub.result, sub.phase) if sub.result else None, sub, viewer
         ),
         "scored_on": current_part(sub.phase) if sub.result else None,
@@ -55,7 +61,7 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
             "logs": visible_logs(sub, viewer),
             "run_seconds": sub.run_seconds,
         }
-    if viewer is not None and (viewer.is_admin or viewer.is_organizer) and sub.result:
+    if is_staff(viewer) and sub.result:
         data["metrics_all_cases"] = sub.result.metrics
     return data
 

@@ -1,13 +1,20 @@
 """Production queue: Celery on a Redis broker, queues `cpu` and `gpu`.
 
 Workers start with `celery -A lai_platform.jobs.celery_worker worker -Q cpu` (or `gpu`).
+The tasks are registered here, on the queue's own Celery app, around the handler that
+`create_app` hands over.
 """
 
 from __future__ import annotations
 
 from celery import Celery
+from flask import Flask
 
 from lai_platform.config import Settings
+from lai_platform.extensions import db
+from lai_platform.jobs.base import Handler
+from lai_platform.jobs.recovery import queued_ids, remove_stray_containers, requeue_stale
+from lai_platform.models import Submission
 
 TASK_RUN = "lai.run_submission"
 TASK_REAP = "lai.reap"
@@ -27,17 +34,37 @@ def make_celery(settings: Settings) -> Celery:
 
 
 class CeleryJobQueue:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, app: Flask, settings: Settings, handler: Handler
+    ) -> None:
+        self.app = app
         self.settings = settings
         self.celery = make_celery(settings)
 
-    def enqueue(self, submission_id: int) -> None:
-        from lai_platform.extensions import db
-        from lai_platform.models import Submission
+        @self.celery.task(name=TASK_RUN)
+        def run(submission_id: int) -> None:
+            handler(app, submission_id)
 
+        @self.celery.task(name=TASK_REAP)
+        def reap() -> None:
+            self.reap()
+
+    def enqueue(self, submission_id: int) -> None:
         submission = db.session.get(Submission, submission_id)
         gpu = bool(submission and (submission.phase.limits or {}).get("gpu"))
         self.celery.send_task(TASK_RUN, args=[submission_id], queue="gpu" if gpu else "cpu")
+
+    def reap(self) -> None:
+        """Retry runs whose worker died; re-send queued submissions whose message was lost."""
+        with self.app.app_context():
+            requeue_stale(self.settings.heartbeat_timeout_s, self.settings.max_attempts)
+            for submission_id in queued_ids():
+                self.enqueue(submission_id)
+
+    def worker_started(self) -> None:
+        """A worker process starts: remove containers that no live run owns any more."""
+        with self.app.app_context():
+            remove_stray_containers()
 
     def start(self) -> None:
         """Celery workers are separate processes; the web process only sends."""

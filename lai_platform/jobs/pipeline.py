@@ -1,7 +1,8 @@
 """One submission's run: claim it, run its container, validate and score its predictions.
 
 Idempotent: every step checks the submission's state first, so a job delivered twice, or
-picked up again after a crash, does no harm.
+picked up again after a crash, does no harm. Failures split into the submitter's (they
+count against the quota and say what to fix) and ours (they do not count).
 """
 
 from __future__ import annotations
@@ -10,54 +11,52 @@ import io
 import logging
 import shutil
 import threading
-from dataclasses import fields
-from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import update
 
-from evaluator import GroundTruth, PredictionError, parse_predictions, read_ground_truth
+from evaluator import GroundTruth, PredictionError, Predictions, parse_predictions
 from lai_platform import services
-from lai_platform.evaluation_container import (
-    EvaluationContainerError,
-    required_metric_present,
-    run_evaluation_container,
-)
+from lai_platform.challenges.datasets import ground_truth_of
 from lai_platform.extensions import db
 from lai_platform.jobs.staging import stage_inputs
-from lai_platform.leaderboard import primary_score, recompute_ranks
+from lai_platform.leaderboards.parts import primary_score
+from lai_platform.leaderboards.ranks import recompute_ranks
 from lai_platform.models import Result, Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
-from lai_platform.phase_scoring import Scored, score
-from lai_platform.runner import (
+from lai_platform.runner.base import (
     PREDICTIONS_FILE,
     FailureReason,
     ImageLoadError,
     RunLimits,
+    RunResult,
     RunSpec,
+    container_identity,
 )
+from lai_platform.scoring.builtin import Scored
+from lai_platform.scoring.scorers import EvaluationFailed, scorer_for
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 10
-EVALUATION_FAILED = "evaluation_failed"
+PLATFORM_FAULT = (
+    "The platform failed while running this submission. It does not count against your "
+    "quota; the organizers have been notified."
+)
 
 
 class RunFailed(Exception):
     """A failure the submitter caused and can fix (it counts against the quota)."""
 
-    def __init__(self, reason: str, message: str, logs: str | None = None) -> None:
+    def __init__(self, reason: FailureReason, message: str, logs: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
         self.logs = logs
 
 
-class EvaluationFailed(Exception):
-    """The organizers' evaluation failed: not the submitter's fault."""
-
-
 def run_submission(app: Flask, submission_id: int) -> None:
+    """The job queues' handler."""
     with app.app_context():
         if not _claim(submission_id):
             return  # already taken, or finished: nothing to do
@@ -73,18 +72,13 @@ def run_submission(app: Flask, submission_id: int) -> None:
             _finish_failed(submission_id, exc.reason, exc.message, exc.logs, counts=True)
         except EvaluationFailed as exc:
             db.session.rollback()
-            _finish_failed(submission_id, EVALUATION_FAILED, str(exc), None, counts=False)
+            _finish_failed(submission_id, FailureReason.EVALUATION_FAILED, str(exc), None,
+                           counts=False)
         except Exception:
             log.exception("platform error while running submission %s", submission_id)
             db.session.rollback()
-            _finish_failed(
-                submission_id,
-                FailureReason.PLATFORM_ERROR,
-                "The platform failed while running this submission. It does not count "
-                "against your quota; the organizers have been notified.",
-                None,
-                counts=False,
-            )
+            _finish_failed(submission_id, FailureReason.PLATFORM_ERROR, PLATFORM_FAULT, None,
+                           counts=False)
         finally:
             stop.set()
             beat.join()
@@ -121,13 +115,21 @@ def _heartbeat(app: Flask, submission_id: int, stop: threading.Event) -> None:
 
 def _execute(submission: Submission) -> None:
     svc = services.get()
-    phase = submission.phase
-    dataset = phase.dataset
-    executor = svc.executor
+    _load_image(submission)
+    raw, result = _run_container(submission)
+    # Kept (capped by the runner's output limit) for organizers and per-case analyses.
+    svc.storage.save(predictions_key(submission.id), io.BytesIO(raw))
+    ground_truth = ground_truth_of(svc.storage, submission.phase.dataset)
+    predictions = _validated(raw, ground_truth, result.logs)
+    scored = scorer_for(submission.phase, svc).score(submission, predictions, raw, ground_truth)
+    record_success(submission, scored, result.logs, result.duration_s)
 
+
+def _load_image(submission: Submission) -> None:
+    svc = services.get()
     with svc.storage.local_path(submission.image.storage_key) as tarball:
         try:
-            executor.load_image(tarball, submission.image.image_id)
+            svc.executor.load_image(tarball, submission.image.image_id)
         except ImageLoadError as exc:  # docker refused it, or it is not what was validated
             log.warning("submission %s: image load failed: %s", submission.id, exc)
             raise RunFailed(
@@ -136,88 +138,46 @@ def _execute(submission: Submission) -> None:
                 "match its manifest. Rebuild it and upload a fresh `docker save` file.",
             ) from exc
 
-    inputs = stage_inputs(svc.storage, dataset, svc.settings.data_dir / "cache" / "inputs")
+
+def _run_container(submission: Submission) -> tuple[bytes, RunResult]:
+    """Run the submission on the phase's test inputs; return predictions.json's bytes."""
+    svc = services.get()
+    inputs = stage_inputs(svc.storage, submission.phase.dataset,
+                          svc.settings.data_dir / "cache" / "inputs")
     run_dir = svc.settings.data_dir / "runs" / str(submission.id)
     shutil.rmtree(run_dir, ignore_errors=True)
+    name, labels = container_identity(svc.settings.deployment, submission.id, "submission")
     try:
-        result = executor.run(
+        result = svc.executor.run(
             RunSpec(
                 image_id=submission.image.image_id,
                 input_dir=inputs,
                 output_dir=run_dir / "output",
-                limits=run_limits(phase.limits),
-                name=f"lai-submission-{submission.id}",
-                labels={"lai.submission": str(submission.id)},
+                limits=RunLimits.from_mapping(submission.phase.limits),
+                name=name,
+                labels=labels,
             )
         )
         if not result.ok:
             if result.reason == FailureReason.PLATFORM_ERROR:
                 raise RuntimeError(result.message)
             raise RunFailed(result.reason, result.message, result.logs)
-        raw = (run_dir / "output" / PREDICTIONS_FILE).read_bytes()
+        return (run_dir / "output" / PREDICTIONS_FILE).read_bytes(), result
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
 
-    # Kept (capped by the runner's output limit) for organizers and per-case analyses.
-    svc.storage.save(predictions_key(submission.id), io.BytesIO(raw))
-    ground_truth = _ground_truth(dataset.ground_truth_key)
+
+def _validated(raw: bytes, ground_truth: GroundTruth, logs: str) -> Predictions:
     try:
-        predictions = parse_predictions(raw, ground_truth)
+        return parse_predictions(raw, ground_truth)
     except PredictionError as exc:
         raise RunFailed(
-            FailureReason.INVALID_OUTPUT,
-            f"/output/{PREDICTIONS_FILE} is not valid: {exc}",
-            result.logs,
+            FailureReason.INVALID_OUTPUT, f"/output/{PREDICTIONS_FILE} is not valid: {exc}", logs
         ) from exc
-    if phase.evaluation_image_id:
-        scored = _score_in_container(submission, raw)
-    else:
-        scored = score(
-            predictions,
-            ground_truth,
-            phase,
-            n_bootstrap=svc.settings.bootstrap_resamples,
-            training_centres=phase.challenge.training_centres or None,
-        )
-    record_success(submission, scored, result.logs, result.duration_s)
-
-
-def _score_in_container(submission: Submission, raw: bytes) -> Scored:
-    """The organizer's evaluation image scores the (already validated) predictions."""
-    svc = services.get()
-    phase = submission.phase
-    with svc.storage.local_path(phase.evaluation_image_key) as tarball:
-        svc.executor.load_image(tarball, phase.evaluation_image_id)
-    work_dir = svc.settings.data_dir / "runs" / f"{submission.id}-evaluation"
-    try:
-        with svc.storage.local_path(phase.dataset.ground_truth_key) as truth:
-            metrics = run_evaluation_container(
-                svc.executor, phase.evaluation_image_id, raw, Path(truth), work_dir,
-                run_limits(phase.limits), name=f"lai-evaluation-{submission.id}",
-            )
-        required_metric_present(metrics, phase.primary_metric)
-    except EvaluationContainerError as exc:
-        # Its logs may echo the ground truth: they go to the server log, never to the page.
-        log.error("evaluation of submission %s failed: %s\n%s", submission.id, exc.message,
-                  exc.logs)
-        raise EvaluationFailed(exc.public_message) from exc
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
-    return Scored(metrics, None, None, resampled={}, case_scores={})
 
 
 def predictions_key(submission_id: int) -> str:
     return f"predictions/{submission_id}.json"
-
-
-def run_limits(phase_limits: dict) -> RunLimits:
-    known = {f.name for f in fields(RunLimits)}
-    return RunLimits(**{k: v for k, v in (phase_limits or {}).items() if k in known})
-
-
-def _ground_truth(key: str) -> GroundTruth:
-    with services.get().storage.local_path(key) as path:
-        return read_ground_truth(Path(path))
 
 
 def record_success(submission: Submission, scored: Scored, logs: str, seconds: float) -> None:
@@ -247,7 +207,7 @@ def record_success(submission: Submission, scored: Scored, logs: str, seconds: f
 
 
 def _finish_failed(
-    submission_id: int, reason: str, message: str, logs: str | None, counts: bool
+    submission_id: int, reason: FailureReason, message: str, logs: str | None, counts: bool
 ) -> None:
     db.session.execute(
         update(Submission)

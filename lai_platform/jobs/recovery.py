@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
+from lai_platform import services
 from lai_platform.extensions import db
 from lai_platform.models import Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
-from lai_platform.runner import FailureReason
+from lai_platform.runner.base import DEPLOYMENT_LABEL, SUBMISSION_LABEL, FailureReason
+
+log = logging.getLogger(__name__)
 
 
 def requeue_stale(heartbeat_timeout_s: float, max_attempts: int, everything: bool = False) -> None:
@@ -52,3 +56,26 @@ def queued_ids() -> list[int]:
             .order_by(Submission.created_at, Submission.id)
         )
     )
+
+
+def remove_stray_containers() -> int:
+    """Remove this deployment's containers whose run no live worker owns (their worker died
+    mid-run); a worker calls it when it starts. Returns how many were removed."""
+    svc = services.get()
+    cutoff = utcnow() - timedelta(seconds=svc.settings.heartbeat_timeout_s)
+    live = {
+        str(i)
+        for i in db.session.scalars(
+            select(Submission.id).where(
+                Submission.status == SubmissionStatus.RUNNING, Submission.heartbeat_at >= cutoff
+            )
+        )
+    }
+    try:
+        return svc.executor.remove_containers(
+            {DEPLOYMENT_LABEL: svc.settings.deployment},
+            keep=lambda labels: labels.get(SUBMISSION_LABEL) in live,
+        )
+    except Exception:  # housekeeping must not keep a worker from starting
+        log.warning("could not look for stray containers", exc_info=True)
+        return 0

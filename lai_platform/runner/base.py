@@ -6,13 +6,17 @@ These types are engine-neutral: the job pipeline talks to an `Executor`, and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 PREDICTIONS_FILE = "predictions.json"
+# Labels on every container a deployment starts: two deployments sharing one engine
+# (staging beside production, tests beside a demo) never touch each other's containers.
+DEPLOYMENT_LABEL = "lai.deployment"
+SUBMISSION_LABEL = "lai.submission"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,12 @@ class RunLimits:
     log_max_bytes: int = 256 * 2**10
     gpu: bool = False
 
+    @classmethod
+    def from_mapping(cls, values: Mapping | None) -> RunLimits:
+        """A phase's stored limits; keys this version does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (values or {}).items() if k in known})
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -37,7 +47,16 @@ class RunSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
+def container_identity(deployment: str, submission_id: int, kind: str) -> tuple[str, dict]:
+    """The name and labels of the container that runs `kind` ("submission" or "evaluation")
+    for one submission of one deployment."""
+    name = f"lai-{deployment}-{kind}-{submission_id}"
+    return name, {DEPLOYMENT_LABEL: deployment, SUBMISSION_LABEL: str(submission_id)}
+
+
 class FailureReason(StrEnum):
+    """Every way a submission's run can end badly, as the submitter is told."""
+
     TIMEOUT = "timeout"
     OUT_OF_MEMORY = "out_of_memory"
     NONZERO_EXIT = "nonzero_exit"
@@ -47,6 +66,8 @@ class FailureReason(StrEnum):
     INVALID_OUTPUT = "invalid_output"  # the runner only uses it for a non-file output
     IMAGE_INVALID = "image_invalid"
     PLATFORM_ERROR = "platform_error"  # our fault: never counts against a quota
+    # The organizers' evaluation container failed: not the submitter's fault either.
+    EVALUATION_FAILED = "evaluation_failed"
 
 
 @dataclass
@@ -88,3 +109,10 @@ class Executor(Protocol):
     def run(self, spec: RunSpec) -> RunResult: ...
 
     def remove_image(self, image_id: str) -> None: ...
+
+    def remove_containers(
+        self, labels: Mapping[str, str], keep: Callable[[Mapping[str, str]], bool]
+    ) -> int:
+        """Remove the containers carrying `labels`, except those whose labels `keep` accepts;
+        return how many were removed."""
+        ...

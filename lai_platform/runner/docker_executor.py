@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import docker
@@ -162,18 +162,25 @@ class DockerExecutor:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return _kill(container, FailureReason.TIMEOUT)
-            try:
-                container.wait(timeout=min(self._poll_interval_s, remaining))
+            if self._exited_within(container, min(self._poll_interval_s, remaining)):
                 return None
-            except requests.exceptions.ConnectionError:
-                # docker-py reports a wait that timed out as a ConnectionError; a reload
-                # tells that apart from a daemon that is gone (it raises again).
-                container.reload()
-                if container.status not in ("created", "running"):
-                    return None
             usage = measure_output(spec.output_dir)
             if over_limit(usage, spec.limits.output_max_bytes):
                 return _kill(container, FailureReason.OUTPUT_TOO_LARGE)
+
+    def _exited_within(self, container: Container, seconds: float) -> bool:
+        """Wait up to `seconds` for the container to exit; True if it has.
+
+        docker-py reports a wait that ran out of time as a ConnectionError or, on a busy
+        engine, a ReadTimeout: neither means the run failed. A reload tells that apart from
+        an engine that is gone (it raises again).
+        """
+        try:
+            container.wait(timeout=seconds)
+            return True
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
+            container.reload()
+            return container.status not in ("created", "running")
 
     def _remove_stale_namesake(self, name: str) -> None:
         """A container of ours left under this name by a crashed worker would block the run."""
@@ -193,16 +200,15 @@ class DockerExecutor:
 
     # -- housekeeping ---------------------------------------------------------------------
 
-    def cleanup_stray_containers(self, labels: dict[str, str] | None = None) -> int:
-        """Remove containers left by a crashed worker; return how many were removed.
-
-        `labels` narrows the match (e.g. to one worker's containers) when several workers
-        share a Docker Engine.
-        """
-        wanted = [f"{PLATFORM_LABEL}=1"] + [f"{k}={v}" for k, v in (labels or {}).items()]
+    def remove_containers(
+        self, labels: Mapping[str, str], keep: Callable[[Mapping[str, str]], bool]
+    ) -> int:
+        """Remove our containers that carry `labels` and that `keep` does not claim (left
+        behind by a worker that died); return how many were removed."""
+        wanted = [f"{PLATFORM_LABEL}=1"] + [f"{k}={v}" for k, v in labels.items()]
         removed = 0
         for container in self._client.containers.list(all=True, filters={"label": wanted}):
-            if _remove_container(container):
+            if not keep(container.labels) and _remove_container(container):
                 removed += 1
         return removed
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound
 
-from lai_platform.image_tarball import ImageRejected, inspect_image_tarball
+from lai_platform.images.tarball import ImageRejected, inspect_image_tarball
 from lai_platform.runner.base import ImageLoadError
 
 HOLD_REPOSITORY = "lai-image"  # every loaded image is tagged lai-image:<hex of its ID>

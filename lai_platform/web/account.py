@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from lai_platform.auth import login_required
 from lai_platform.extensions import db
 from lai_platform.models import ApiToken
-from lai_platform.web import web_bp
+from lai_platform.web.auth import login_required
+from lai_platform.web.blueprint import web_bp
 
 
 @web_bp.get("/account")

@@ -5,22 +5,22 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from evaluator.metrics import METRICS
-from lai_platform import charts
-from lai_platform.admission import admit
-from lai_platform.api.challenges import get_phase
-from lai_platform.auth import login_required
+from evaluator import METRICS
+from lai_platform.challenges.lookups import get_phase
 from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
-from lai_platform.leaderboard import current_part, visible_curves, visible_metrics
+from lai_platform.leaderboards.parts import current_part, visible_curves, visible_metrics
 from lai_platform.models import Submission
-from lai_platform.visibility import (
+from lai_platform.submissions.admission import admit
+from lai_platform.submissions.visibility import (
     can_view,
     is_owner_or_staff,
     may_see_subgroups,
     visible_logs,
 )
-from lai_platform.web import web_bp
+from lai_platform.web import charts
+from lai_platform.web.auth import login_required
+from lai_platform.web.blueprint import web_bp
 
 
 @web_bp.route("/challenges/<slug>/phases/<phase_slug>/submit", methods=("GET", "POST"))

@@ -1,12 +1,14 @@
-"""Competition ranking ("1224") for ascending and descending metrics, with undefined scores."""
+"""Ranking by one metric: competition ranks ("1224") for ascending and descending metrics,
+with undefined scores."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from evaluator import rank_scores
+from evaluator import rank
 
 RANKINGS = [
     # (id, values, higher_is_better, expected ranks)
@@ -31,9 +33,6 @@ RANKINGS = [
     [r[1:] for r in RANKINGS],
     ids=[r[0] for r in RANKINGS],
 )
-def test_rank_scores(values, higher_is_better, expected):
-    assert rank_scores(values, higher_is_better) == expected
-
-
-def test_accepts_any_sequence():
-    assert rank_scores((0.3, 0.1), higher_is_better=True) == [1, 2]
+def test_rank_by_score(values, higher_is_better, expected):
+    scores = np.array([math.nan if v is None else v for v in values], dtype=float)
+    assert rank("score", scores, higher_is_better=higher_is_better) == expected

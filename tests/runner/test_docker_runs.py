@@ -221,22 +221,30 @@ def test_stale_output_folder_is_refused(executor: DockerExecutor, job: Path) -> 
     assert result.reason is FailureReason.PLATFORM_ERROR
 
 
-def test_cleanup_stray_containers(executor: DockerExecutor) -> None:
+def test_stray_containers_are_removed_unless_a_live_run_owns_them(
+    executor: DockerExecutor,
+) -> None:
     label = uuid.uuid4().hex
-    docker_client().containers.create(
-        build_test_image("sleep"), labels={"lai.platform": "1", "lai.test.stray": label}
-    )
-    other = docker_client().containers.create(
-        build_test_image("sleep"),
-        labels={"lai.test.stray": label},  # not ours: kept
-    )
+
+    def create(**labels: str):
+        return docker_client().containers.create(
+            build_test_image("sleep"), labels={"lai.test.stray": label, **labels}
+        )
+
+    create(**{"lai.platform": "1", "lai.submission": "1"})  # ours, its run is dead
+    live = create(**{"lai.platform": "1", "lai.submission": "2"})  # ours, still running
+    other = create()  # not ours
     try:
-        assert executor.cleanup_stray_containers({"lai.test.stray": label}) == 1
+        removed = executor.remove_containers(
+            {"lai.test.stray": label}, keep=lambda labels: labels.get("lai.submission") == "2"
+        )
+        assert removed == 1
         left = docker_client().containers.list(
             all=True, filters={"label": f"lai.test.stray={label}"}
         )
-        assert [c.id for c in left] == [other.id]
+        assert sorted(c.id for c in left) == sorted([live.id, other.id])
     finally:
+        live.remove(force=True)
         other.remove(force=True)
 
 

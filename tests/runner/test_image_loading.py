@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lai_platform.image_tarball import inspect_image_tarball
+from lai_platform.images.tarball import inspect_image_tarball
 from lai_platform.runner import DockerExecutor, Executor, ImageLoadError, image_loading
 from tests.docker_images import (
     build_test_image,
@@ -151,5 +151,12 @@ def test_loading_does_not_take_over_existing_tags(executor: DockerExecutor, tmp_
     assert not executor.has_image(participant)
 
 
-def test_remove_image_twice_is_fine(executor: DockerExecutor) -> None:
-    executor.remove_image("sha256:" + "3" * 64)
+def test_remove_image_twice_is_fine(executor: DockerExecutor, fresh_image) -> None:
+    image_id, tarball = fresh_image
+    executor.load_image(tarball, image_id)
+    assert executor.has_image(image_id)
+    executor.remove_image(image_id)
+    assert not executor.has_image(image_id)
+    executor.remove_image(image_id)  # already gone: no error
+    executor.remove_image("sha256:" + "3" * 64)  # never loaded: no error
+    assert not executor.has_image(image_id)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lai_platform import image_tarball
-from lai_platform.image_tarball import ImageInfo, ImageRejected, inspect_image_tarball
+from lai_platform.images import archive
+from lai_platform.images.tarball import ImageInfo, ImageRejected, inspect_image_tarball
 from tests.docker_images import (
     Special,
     Symlink,
@@ -235,7 +235,7 @@ def test_manifest_that_is_not_a_list_of_images(tmp_path: Path, raw: bytes) -> No
 
 
 def test_huge_manifest_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(image_tarball, "MAX_JSON_BYTES", 1024)
+    monkeypatch.setattr(archive, "MAX_JSON_BYTES", 1024)
     members, _ = synthetic_image()
     members["manifest.json"] = json.dumps(manifest_of(members), indent=4096).encode()
     error = rejected(write_tarball(tmp_path / "i.tar", members))
@@ -360,7 +360,7 @@ def test_huge_pax_header_is_not_read_into_memory(tmp_path: Path) -> None:
 
 
 def test_too_many_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(image_tarball, "MAX_ENTRIES", 10)
+    monkeypatch.setattr(archive, "MAX_ENTRIES", 10)
     members, _ = synthetic_image()
     members.update({f"junk/{i}": b"" for i in range(20)})
     assert rejected(write_tarball(tmp_path / "i.tar", members)).code == "too_many_entries"

@@ -1,0 +1,1 @@
+"""Accounts: people who log in, and what makes an account valid."""

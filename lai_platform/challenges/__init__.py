@@ -1,0 +1,1 @@
+"""Challenges: bundles, datasets, who takes part, and the lookups web and API share."""

@@ -1,0 +1,251 @@
+"""Reading a `docker save` archive once, as untrusted bytes: every entry's clean name, its
+links, and the small JSON members, with nothing extracted and nothing followed outside it.
+
+A plain tar or a gzip-compressed one; anything else, a path that escapes the archive, an
+odd entry type, a truncated or damaged archive is refused with words the uploader can act on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import posixpath
+import tarfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+# Caps for the JSON documents read into memory: real ones are a few KiB.
+MAX_JSON_BYTES = 16 * 2**20
+# Small members that may be the config are kept during the single pass over the archive,
+# so a gzip stream need not be decompressed twice; this bounds the memory that costs.
+_CAPTURE_BUDGET_BYTES = 64 * 2**20
+_MAX_LINK_HOPS = 8
+# `docker save` writes a handful of entries per layer; millions of tiny entries would only
+# serve to exhaust the memory of whoever lists them.
+MAX_ENTRIES = 50_000
+# tarfile reads a pax or GNU long-name header into memory whole: refuse absurd ones.
+_MAX_SINGLE_READ = 64 * 2**20
+_OTHER_COMPRESSIONS = {
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"PK\x03\x04": "zip",
+}
+SAVE_HINT = "Create it with `docker save -o image.tar <image>` and upload that file."
+
+
+class ImageRejected(ValueError):
+    """A tarball that cannot be accepted; `message` is meant for the researcher."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Members:
+    """What one pass over the archive learnt: entries by clean name, and small contents."""
+
+    entries: dict[str, tarfile.TarInfo]
+    links: dict[str, str]  # clean name -> clean target (symlinks and hard links)
+    captured: dict[str, bytes]
+    archive: tarfile.TarFile  # for reading a member that was not captured
+
+    def resolve(self, name: str) -> str | None:
+        """The regular file `name` leads to, following links inside the archive only."""
+        for _ in range(_MAX_LINK_HOPS):
+            if name in self.links:
+                name = self.links[name]
+                continue
+            entry = self.entries.get(name)
+            return name if entry is not None and entry.isreg() else None
+        return None
+
+    def read(self, name: str, code: str, what: str) -> bytes:
+        """The bytes of a small member that `resolve` found; ImageRejected(code) if large."""
+        resolved = self.resolve(name)
+        assert resolved is not None  # callers check first
+        entry = self.entries[resolved]
+        if entry.size > MAX_JSON_BYTES:
+            raise ImageRejected(
+                code, f"The {what} is {mb(entry.size)}; at most {mb(MAX_JSON_BYTES)} is accepted."
+            )
+        captured = self.captured.get(resolved)
+        if captured is not None:
+            return captured
+        handle = self.archive.extractfile(entry)
+        assert handle is not None  # a regular file always has a handle
+        return handle.read()
+
+
+@contextmanager
+def scanned_archive(path: Path) -> Iterator[Members]:
+    """Read the archive at `path` once; its members stay readable inside the `with`."""
+    with path.open("rb") as raw:
+        is_gzip = _sniff_compression(raw)
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
+        recorder = _LastReadRecorder(stream)
+        try:
+            archive = _open_archive(recorder, is_gzip)
+            with archive:
+                yield _scan(archive, recorder, is_gzip)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise corrupt(str(exc) or type(exc).__name__) from exc
+
+
+def _sniff_compression(raw: IO[bytes]) -> bool:
+    """True for gzip, False for a plain tar; anything else is rejected by its magic bytes."""
+    head = raw.read(8)
+    raw.seek(0)
+    if not head:
+        raise ImageRejected("not_tar", f"The file is empty. {SAVE_HINT}")
+    if head.startswith(b"\x1f\x8b"):
+        return True
+    for magic, kind in _OTHER_COMPRESSIONS.items():
+        if head.startswith(magic):
+            raise ImageRejected(
+                "unsupported_compression",
+                f"The file is a {kind} archive. Upload the tar file from `docker save` as it "
+                "is, or compressed with gzip.",
+            )
+    return False
+
+
+def _open_archive(recorder: _LastReadRecorder, is_gzip: bool) -> tarfile.TarFile:
+    try:
+        # Random-access mode: forward seeks skip layer data (cheap for a plain tar) and a
+        # read past the end raises "unexpected end of data", which catches truncation.
+        return tarfile.open(fileobj=recorder, mode="r:")  # type: ignore[call-overload]
+    except tarfile.ReadError as exc:
+        inside = " inside the gzip compression" if is_gzip else ""
+        raise ImageRejected(
+            "not_tar", f"The file is not a tar archive{inside} ({exc}). {SAVE_HINT}"
+        ) from exc
+
+
+def _scan(archive: tarfile.TarFile, recorder: _LastReadRecorder, is_gzip: bool) -> Members:
+    found = Members(entries={}, links={}, captured={}, archive=archive)
+    budget = _CAPTURE_BUDGET_BYTES
+    for count, member in enumerate(archive, start=1):
+        if count > MAX_ENTRIES:
+            raise ImageRejected(
+                "too_many_entries",
+                f"The archive has more than {MAX_ENTRIES} entries, far more than an image "
+                f"saved by Docker has. {SAVE_HINT}",
+            )
+        name = clean_name(member.name, member.name)
+        if not name:
+            continue  # the archive's own root, "./"
+        if name in found.entries:
+            raise ImageRejected("unsafe_path", f"The archive contains {name!r} twice. {SAVE_HINT}")
+        found.entries[name] = member
+        if member.issym():
+            found.links[name] = _link_target(name, member.linkname, relative=True)
+        elif member.islnk():
+            found.links[name] = _link_target(name, member.linkname, relative=False)
+        elif not (member.isreg() or member.isdir()):
+            raise ImageRejected(
+                "unsafe_path",
+                f"The archive contains {name!r}, which is not a file or folder. {SAVE_HINT}",
+            )
+        elif member.size <= min(MAX_JSON_BYTES, budget):
+            data = _capture_if_json(archive, member)
+            if data is not None:
+                found.captured[name] = data
+                budget -= len(data)
+    _check_end_of_archive(archive, recorder, is_gzip)
+    if not found.entries:
+        raise ImageRejected("not_tar", f"The archive contains no files. {SAVE_HINT}")
+    return found
+
+
+def _capture_if_json(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None:
+    """Read a small member if it looks like JSON (a layer starts with a file name)."""
+    handle = archive.extractfile(member)
+    if handle is None:
+        return None
+    first = handle.read(1)
+    # Read on rather than seek back: a backward seek restarts a gzip stream from byte 0.
+    return first + handle.read() if first in (b"{", b"[") else None
+
+
+def _check_end_of_archive(
+    archive: tarfile.TarFile, recorder: _LastReadRecorder, is_gzip: bool
+) -> None:
+    """tarfile stops quietly at a damaged or missing header; make that an error."""
+    block = recorder.last_read
+    if recorder.tell() != archive.offset + len(block) or len(block) < tarfile.BLOCKSIZE:
+        raise corrupt("it ends before the end-of-archive marker; the upload may be cut short")
+    if block.strip(b"\0"):
+        raise corrupt(f"a damaged entry header at byte {archive.offset}")
+    if is_gzip:
+        # Reading to the end makes gzip check its CRC and length trailer.
+        while recorder.read(2**20):
+            pass
+
+
+def clean_name(name: str, shown: str) -> str:
+    """Normalise an archive path; refuse absolute paths and any `..` that could escape."""
+    if name.startswith("/") or "\\" in name or "\0" in name:
+        raise _unsafe(shown)
+    if ".." in name.split("/"):
+        raise _unsafe(shown)
+    cleaned = posixpath.normpath(name)
+    return "" if cleaned == "." else cleaned
+
+
+def _link_target(name: str, target: str, relative: bool) -> str:
+    if target.startswith("/"):
+        raise _unsafe(f"{name} -> {target}")
+    joined = posixpath.join(posixpath.dirname(name), target) if relative else target
+    cleaned = posixpath.normpath(joined)
+    if cleaned == ".." or cleaned.startswith("../") or cleaned == ".":
+        raise _unsafe(f"{name} -> {target}")
+    return cleaned
+
+
+def _unsafe(shown: str) -> ImageRejected:
+    return ImageRejected(
+        "unsafe_path",
+        f"The archive contains the path {shown!r}, which points outside the archive. " + SAVE_HINT,
+    )
+
+
+def corrupt(detail: str) -> ImageRejected:
+    return ImageRejected(
+        "corrupt_archive",
+        f"The archive is truncated or corrupt ({detail}). Upload it again; if that fails, "
+        f"re-create it. {SAVE_HINT}",
+    )
+
+
+def mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
+class _LastReadRecorder:
+    """A read-only file wrapper that keeps the bytes of the last read.
+
+    After tarfile's iteration stops, that read is the header block where it stopped, so
+    the end-of-archive check needs no backward seek (which would restart a gzip stream).
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self._inner = inner
+        self.last_read = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > _MAX_SINGLE_READ:
+            raise corrupt(f"an entry header or file of {mb(max(size, 0))} must be read whole")
+        self.last_read = self._inner.read(size)
+        return self.last_read
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._inner.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._inner.tell()

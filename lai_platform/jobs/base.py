@@ -1,0 +1,20 @@
+"""What a job queue is: it carries only a submission id to a handler that runs it.
+
+The submission row is the source of truth; a queue may deliver an id twice or lose it, and
+the handler and the reaper make that harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from flask import Flask
+
+Handler = Callable[[Flask, int], None]
+
+
+class JobQueue(Protocol):
+    def enqueue(self, submission_id: int) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...

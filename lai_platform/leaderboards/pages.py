@@ -1,0 +1,74 @@
+"""Leaderboard pages: one indexed query over stored ranks, and the columns they show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload
+
+from evaluator import METRICS
+from lai_platform.extensions import db
+from lai_platform.leaderboards.parts import current_part, visible_metrics
+from lai_platform.leaderboards.ranks import recompute_ranks
+from lai_platform.models import Phase, Result, Submission
+
+PER_PAGE = 100
+# The columns a leaderboard shows besides the ranking metrics; every metric is on each
+# submission's page.
+USUAL_COLUMNS = ("auc", "balanced_accuracy", "sensitivity", "specificity", "macro_f1",
+                 "kappa", "lld_mmri_score")
+
+
+@dataclass(frozen=True)
+class Row:
+    result: Result
+    metrics: dict  # the part in force
+
+    @property
+    def rank(self) -> int | None:
+        return self.result.rank
+
+    @property
+    def submission(self) -> Submission:
+        return self.result.submission
+
+    def metric(self, name: str) -> dict:
+        return self.metrics.get("metrics", {}).get(name) or {}
+
+
+def leaderboard_rows(phase: Phase, page: int = 1, per_page: int = PER_PAGE) -> list[Row]:
+    """One page of the leaderboard, best first: a single indexed query on stored ranks."""
+    if phase.ranked_on != current_part(phase):
+        # The phase closed since the last ranking: the private part decides from now on.
+        recompute_ranks(phase)
+        db.session.commit()
+    results = db.session.scalars(
+        select(Result)
+        .where(Result.phase_id == phase.id, Result.shown.is_(True))
+        .options(
+            joinedload(Result.submission).joinedload(Submission.user),
+            defer(Result.curves), defer(Result.resampled), defer(Result.case_scores),
+        )
+        .order_by(Result.rank.is_(None), Result.rank, Result.submission_id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return [Row(r, visible_metrics(r, phase)) for r in results]
+
+
+def count_shown(phase: Phase) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Result.phase_id == phase.id, Result.shown.is_(True))
+    ) or 0
+
+
+def page_count(phase: Phase, per_page: int = PER_PAGE) -> int:
+    return max(1, -(-count_shown(phase) // per_page))
+
+
+def leaderboard_columns(phase: Phase) -> list[str]:
+    """The metric columns: the primary metric first, then the ranking metrics, then the
+    usual ones."""
+    names = [phase.primary_metric, *(phase.ranking_metrics or []), *USUAL_COLUMNS]
+    return [n for n in dict.fromkeys(names) if n in METRICS]

@@ -1,0 +1,1 @@
+"""Submissions: taking one in (admission and quotas) and who may see what of it."""
