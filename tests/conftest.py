@@ -1,4 +1,9 @@
-"""Fixtures: an app per test on a fresh database (SQLite, or PostgreSQL in the DB matrix)."""
+"""Fixtures: a platform per test on its own database (SQLite, or PostgreSQL in the DB matrix).
+
+Databases are migrated once per session into templates and copied per test: empty, or with
+the demo challenge loaded (its stored files are hard-linked; storage never rewrites a file in
+place). Tests that override `executor_factory` run their pipeline with a fake executor.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,19 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+import yaml
+from flask_migrate import upgrade
 
 from lai_platform import create_app
 from lai_platform.config import Settings
-from tests.paths import ROOT
+from lai_platform.runner import DockerExecutor, Executor
+from tests.paths import DEMO_BUNDLE
 from tests.story import Platform
 
 PG_ADMIN_URL = os.environ.get("LAI_TEST_PG_URL", "postgresql+psycopg://lai:lai@127.0.0.1:5432/")
@@ -40,61 +50,19 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def demo_bundle(tmp_path_factory) -> Path:
     """The demo bundle with small synthetic data, generated once per test session."""
-    import yaml
-
     bundle = tmp_path_factory.mktemp("bundle")
-    for name in ("challenge.yaml", "CONTRACT.md", "generate.py"):
-        if (ROOT / "examples/lai-liver" / name).exists():
-            shutil.copy(ROOT / "examples/lai-liver" / name, bundle / name)
-    for extra in (ROOT / "examples/lai-liver").glob("*.py"):
-        shutil.copy(extra, bundle / extra.name)
+    for source in DEMO_BUNDLE.iterdir():
+        if source.is_file():
+            shutil.copy(source, bundle / source.name)
     spec = yaml.safe_load((bundle / "challenge.yaml").read_text())
     spec["data"] = {"path": "data"}
     (bundle / "challenge.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     subprocess.run(
-        [sys.executable, str(ROOT / "examples/lai-liver/generate.py"),
-         "--out", str(bundle / "data"),
+        [sys.executable, str(DEMO_BUNDLE / "generate.py"), "--out", str(bundle / "data"),
          *[f"--{k.replace('_', '-')}={v}" for k, v in SMALL_DEMO.items()]],
         check=True, capture_output=True,
     )
     return bundle
-
-
-def _postgres_url() -> str:
-    import sqlalchemy as sa
-
-    name = f"lai_test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(PG_ADMIN_URL + "postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return PG_ADMIN_URL + name
-
-
-def _drop_postgres(url: str) -> None:
-    import sqlalchemy as sa
-
-    name = url.rsplit("/", 1)[1]
-    engine = sa.create_engine(PG_ADMIN_URL + "postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    """SQLite by default; tests that take `platform_any_db` run on PostgreSQL too."""
-    return f"sqlite:///{tmp_path / 'lai.db'}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lai.db'}"
-        return
-    url = _postgres_url()
-    yield url
-    _drop_postgres(url)
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
@@ -106,25 +74,136 @@ def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     return replace(base, **overrides)
 
 
-def build_platform(settings: Settings) -> Platform:
-    from flask_migrate import upgrade
-
-    app = create_app(settings)
+def build_platform(
+    settings: Settings,
+    *,
+    executor_factory: Callable[[], Executor] = DockerExecutor,
+    migrate: bool = True,
+) -> Platform:
+    app = create_app(settings, executor_factory=executor_factory)
     app.config["TESTING"] = True
-    with app.app_context():
-        upgrade()
+    if migrate:
+        with app.app_context():
+            upgrade()
     return Platform(app)
 
 
+# -- databases ------------------------------------------------------------------------------
+
+
+def _pg_admin(statement: str) -> None:
+    engine = sa.create_engine(PG_ADMIN_URL + "postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(statement))
+    engine.dispose()
+
+
+class Templates:
+    """Migrated databases (and the data folder beside them), built on first use."""
+
+    def __init__(self, root: Path, demo_bundle: Path) -> None:
+        self.root = root
+        self.demo_bundle = demo_bundle
+        self.made: dict[tuple[str, bool], tuple[str, Path]] = {}
+
+    def template(self, kind: str, demo: bool) -> tuple[str, Path]:
+        """(database URL, folder holding its data dir) of a template."""
+        if (kind, demo) not in self.made:
+            folder = self.root / f"{kind}-{'demo' if demo else 'empty'}"
+            folder.mkdir()
+            if kind == "sqlite":
+                url = f"sqlite:///{folder / 'lai.db'}"
+            else:
+                name = f"lai_template_{uuid.uuid4().hex[:12]}"
+                _pg_admin(f'CREATE DATABASE "{name}"')
+                url = PG_ADMIN_URL + name
+            platform = build_platform(make_settings(folder, url))
+            if demo:
+                platform.load_challenge(self.demo_bundle)
+            platform.close()  # no connection may stay open on a PostgreSQL template
+            self.made[kind, demo] = url, folder
+        return self.made[kind, demo]
+
+    def copy(self, kind: str, demo: bool, tmp_path: Path) -> str:
+        """A fresh database for one test, with the template's stored files; its URL."""
+        url, folder = self.template(kind, demo)
+        if (folder / "data" / "storage").is_dir():
+            shutil.copytree(folder / "data" / "storage", tmp_path / "data" / "storage",
+                            copy_function=os.link)
+        if kind == "sqlite":
+            shutil.copyfile(folder / "lai.db", tmp_path / "lai.db")
+            return f"sqlite:///{tmp_path / 'lai.db'}"
+        name = f"lai_test_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+        return PG_ADMIN_URL + name
+
+    def drop_all(self) -> None:
+        for (kind, _demo), (url, _folder) in self.made.items():
+            if kind == "postgresql":
+                _pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory, demo_bundle) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"), demo_bundle)
+    yield made
+    made.drop_all()
+
+
+def _database(templates: Templates, kind: str, demo: bool, tmp_path: Path) -> Iterator[str]:
+    url = templates.copy(kind, demo, tmp_path)
+    yield url
+    if kind == "postgresql":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 @pytest.fixture
-def platform(tmp_path, database_url):
-    plat = build_platform(make_settings(tmp_path, database_url))
+def database_url(templates, tmp_path) -> Iterator[str]:
+    """A migrated, empty SQLite database of this test's own."""
+    yield from _database(templates, "sqlite", False, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request, templates, tmp_path) -> Iterator[str]:
+    """A migrated, empty database of this test's own, on SQLite and on PostgreSQL."""
+    yield from _database(templates, request.param, False, tmp_path)
+
+
+# -- platforms ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def executor_factory() -> Callable[[], Executor]:
+    """The container executor the platform uses; a module overrides it with a fake."""
+    return DockerExecutor
+
+
+def _platform(tmp_path: Path, url: str, executor_factory) -> Iterator[Platform]:
+    plat = build_platform(make_settings(tmp_path, url), executor_factory=executor_factory,
+                          migrate=False)
     yield plat
     plat.close()
 
 
 @pytest.fixture
-def platform_any_db(tmp_path, any_database):
-    plat = build_platform(make_settings(tmp_path, any_database))
-    yield plat
-    plat.close()
+def platform(tmp_path, database_url, executor_factory) -> Iterator[Platform]:
+    yield from _platform(tmp_path, database_url, executor_factory)
+
+
+@pytest.fixture
+def platform_any_db(tmp_path, any_database, executor_factory) -> Iterator[Platform]:
+    yield from _platform(tmp_path, any_database, executor_factory)
+
+
+@pytest.fixture
+def demo_platform(templates, tmp_path, executor_factory) -> Iterator[Platform]:
+    """A platform with the (small) demo challenge loaded, on SQLite."""
+    for url in _database(templates, "sqlite", True, tmp_path):
+        yield from _platform(tmp_path, url, executor_factory)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_platform_any_db(request, templates, tmp_path, executor_factory) -> Iterator[Platform]:
+    """A platform with the demo challenge loaded, on SQLite and on PostgreSQL."""
+    for url in _database(templates, request.param, True, tmp_path):
+        yield from _platform(tmp_path, url, executor_factory)

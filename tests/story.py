@@ -11,11 +11,18 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
+from evaluator import parse_predictions
 from lai_platform import services
 from lai_platform.accounts.users import create_user
 from lai_platform.challenges.bundles import load_challenge
+from lai_platform.challenges.datasets import ground_truth_of
+from lai_platform.challenges.lookups import find_phase
 from lai_platform.extensions import db
-from lai_platform.models import ApiToken
+from lai_platform.jobs.pipeline import record_success, run_submission
+from lai_platform.jobs.recovery import queued_ids, requeue_stale
+from lai_platform.leaderboards.ranks import recompute_ranks
+from lai_platform.models import ApiToken, ContainerImage, Phase, Submission, User
+from lai_platform.scoring.builtin import score
 
 PASSWORD = "correct horse battery"
 
@@ -43,9 +50,6 @@ class Platform:
 
     def set_phase(self, slug: str, **fields) -> None:
         """An organizer changes a phase's settings; its ranks follow at once."""
-        from lai_platform.leaderboards.ranks import recompute_ranks
-        from lai_platform.models import Phase
-
         with self.app.app_context():
             phase = db.session.scalar(db.select(Phase).where(Phase.slug == slug))
             for key, value in fields.items():
@@ -59,6 +63,20 @@ class Platform:
     def start_workers(self) -> None:
         self.services.jobs.start()
         self._started = True
+
+    def run_queued(self) -> list[int]:
+        """What a worker does, here and now: run every queued submission once, in order."""
+        with self.app.app_context():
+            ids = queued_ids()
+        for submission_id in ids:
+            run_submission(self.app, submission_id)
+        return ids
+
+    def reap(self) -> None:
+        """What the reaper does: retry runs whose worker stopped heart-beating."""
+        settings = self.services.settings
+        with self.app.app_context():
+            requeue_stale(settings.heartbeat_timeout_s, settings.max_attempts)
 
     def wait_until_idle(self, timeout: float = 300) -> None:
         assert self.services.jobs.join_idle(timeout), "jobs still pending"
@@ -144,18 +162,10 @@ def record_scored_submission(
 ) -> int:
     """A succeeded submission whose predictions come from `predict(ground_truth) -> dict`,
     scored and ranked by the real pipeline code, without running a container."""
-    from evaluator import parse_predictions, read_ground_truth
-    from lai_platform.jobs.pipeline import record_success
-    from lai_platform.models import Challenge, ContainerImage, Submission, User
-    from lai_platform.scoring.builtin import score
-
     with platform.app.app_context():
         user = db.session.scalar(db.select(User).where(User.email == email))
-        phase = db.session.scalar(db.select(Challenge).where(Challenge.slug == challenge)).phase(
-            phase_slug
-        )
-        with platform.services.storage.local_path(phase.dataset.ground_truth_key) as path:
-            truth = read_ground_truth(path)
+        phase = find_phase(challenge, phase_slug)
+        truth = ground_truth_of(platform.services.storage, phase.dataset)
         predictions = parse_predictions(predict(truth), truth)
         image = ContainerImage(user_id=user.id, image_id="sha256:" + "0" * 64,
                                storage_key="images/none", size_bytes=0, architecture="amd64")

@@ -13,9 +13,8 @@ from tests.docker_images import build_test_image, save_image
 pytestmark = pytest.mark.docker
 
 
-def test_two_requests_race_for_the_last_slot(platform_any_db, demo_bundle, tmp_path):
-    platform = platform_any_db
-    platform.load_challenge(demo_bundle)
+def test_two_requests_race_for_the_last_slot(demo_platform_any_db, tmp_path):
+    platform = demo_platform_any_db
     with platform.app.app_context():
         phase = db.session.scalar(db.select(Phase).where(Phase.slug == "final-test"))
         phase.submissions_total = 1

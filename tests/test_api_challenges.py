@@ -7,9 +7,8 @@ import pytest
 
 
 @pytest.fixture
-def demo(platform_any_db, demo_bundle):
-    platform_any_db.load_challenge(demo_bundle)
-    return platform_any_db
+def demo(demo_platform_any_db):
+    return demo_platform_any_db
 
 
 def test_anyone_reads_the_challenge(demo):
@@ -70,9 +69,9 @@ def test_web_challenge_page_renders_sanitised_markdown(demo):
     assert "Final test" in html
 
 
-def test_an_upload_over_the_server_limit_is_refused_in_json(platform, demo_bundle):
+def test_an_upload_over_the_server_limit_is_refused_in_json(demo_platform):
+    platform = demo_platform
     platform.app.config["MAX_CONTENT_LENGTH"] = 1000
-    platform.load_challenge(demo_bundle)
     ada = platform.participant()
     ada.join()
     response = ada.submit(b"x" * 5000)

@@ -35,8 +35,8 @@ def baseline_tarball(demo_bundle, tmp_path_factory):
     return build.save_image(image_id, tmp_path_factory.mktemp("baseline") / "baseline.tar")
 
 
-def test_baseline_is_scored_like_scikit_learn(platform, demo_bundle, baseline_tarball):
-    platform.load_challenge(demo_bundle)
+def test_baseline_is_scored_like_scikit_learn(demo_platform, demo_bundle, baseline_tarball):
+    platform = demo_platform
     platform.start_workers()
     ada = platform.participant()
     ada.join()

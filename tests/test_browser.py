@@ -21,8 +21,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture
-def server(platform, demo_bundle):
-    platform.load_challenge(demo_bundle)
+def server(demo_platform):
+    platform = demo_platform
     platform.start_workers()
     http = make_server("127.0.0.1", 0, platform.app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)

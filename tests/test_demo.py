@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.docker
@@ -11,13 +13,17 @@ def test_demo_prepare_then_serve(platform):
     runner = platform.app.test_cli_runner()
     first = runner.invoke(args=["demo", "prepare"])
     assert first.exit_code == 0, first.output
-    assert "LAI baseline submitted as #1" in first.output
+    submitted = dict(re.findall(r"^(.+) submitted as #(\d+)$", first.output, re.MULTILINE))
+    assert set(submitted) == {"LAI baseline", "Template algorithm"}
     again = runner.invoke(args=["demo", "prepare"])  # idempotent
-    assert "already submitted" in again.output
+    assert again.output.count("already submitted") == 2
+    for name, number in submitted.items():
+        assert f"{name} already submitted (#{number}," in again.output
 
     platform.start_workers()  # what `python app.py` does on start
     visitor = platform.participant("org@example.org", organizer=True)
-    assert visitor.wait_for(2, timeout=600)["status"] == "succeeded"
+    for number in submitted.values():
+        assert visitor.wait_for(int(number), timeout=600)["status"] == "succeeded"
     board = visitor.leaderboard()
     baseline = next(e for e in board["entries"] if e["is_baseline"])
     assert 0.65 < baseline["metrics"]["auc"]["value"] < 1.0

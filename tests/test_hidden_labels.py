@@ -15,8 +15,8 @@ pytestmark = pytest.mark.docker
 MARKER = "LAI_SECRET_" + "MARKER"  # split so this file itself holds no marker
 
 
-def test_container_cannot_read_the_ground_truth(platform, demo_bundle, tmp_path):
-    platform.load_challenge(demo_bundle)
+def test_container_cannot_read_the_ground_truth(demo_platform, tmp_path):
+    platform = demo_platform
     svc = platform.services
     with platform.app.app_context():
         phase = db.session.scalar(db.select(Phase).where(Phase.slug == "final-test"))

@@ -3,6 +3,7 @@ not ranked, rank stability, and the public/private split. Scored by the real pip
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import numpy as np
@@ -57,8 +58,8 @@ def shrink(amount: float):
 
 
 @pytest.fixture
-def board(platform, demo_bundle):
-    platform.load_challenge(demo_bundle)
+def board(demo_platform):
+    platform = demo_platform
     for name in ("ada", "bob", "cy", "org"):
         platform.participant(f"{name}@example.org", **({"organizer": True} if name == "org"
                                                        else {}))
@@ -219,25 +220,23 @@ def test_leaderboard_pages(board):
     assert second["entries"] == [] and second["page"] == 2
 
 
-def test_results_landing_together_are_all_ranked(platform_any_db, demo_bundle):
-    import threading
-
-    platform_any_db.load_challenge(demo_bundle)
+def test_results_landing_together_are_all_ranked(demo_platform_any_db):
+    platform = demo_platform_any_db
     people = [f"p{i}@example.org" for i in range(4)]
     for email in people:
-        platform_any_db.participant(email)
+        platform.participant(email)
     barrier = threading.Barrier(len(people))
 
     def land(i: int, email: str) -> None:
         barrier.wait()
-        record_scored_submission(platform_any_db, email, "development", skill(0.2 * i, i))
+        record_scored_submission(platform, email, "development", skill(0.2 * i, i))
 
     threads = [threading.Thread(target=land, args=(i, e)) for i, e in enumerate(people)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    board = entries(platform_any_db)
+    board = entries(platform)
     aucs = np.array([e["metrics"]["auc"]["value"] for e in board])
     assert len(board) == 4
     # Every stored rank accounts for all four results, whichever committed last.

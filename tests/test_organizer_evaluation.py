@@ -10,8 +10,8 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
-def phase_with_evaluator(platform, demo_bundle, tmp_path):
-    platform.load_challenge(demo_bundle)
+def phase_with_evaluator(demo_platform, tmp_path):
+    platform = demo_platform
     platform.start_workers()
     ada = platform.participant()
     ada.join()
@@ -61,8 +61,8 @@ def test_invalid_predictions_fail_before_the_organizers_image_runs(phase_with_ev
     assert sub["failure_reason"] == "invalid_output" and sub["counts_against_quota"] is True
 
 
-def test_configure_phase_from_the_command_line(platform, demo_bundle):
-    platform.load_challenge(demo_bundle)
+def test_configure_phase_from_the_command_line(demo_platform):
+    platform = demo_platform
     runner = platform.app.test_cli_runner()
     ok = runner.invoke(args=["phases", "configure", "lai-liver", "development", "--ranking",
                              "mean_rank", "--metrics", "auc,macro_f1", "--display", "best"])

@@ -29,11 +29,10 @@ def set_submission(platform, submission_id: int, **fields) -> None:
 
 @pytest.mark.docker
 def test_a_restarted_server_finishes_what_the_last_one_left(
-    tmp_path, database_url, demo_bundle, ok_tarball
+    tmp_path, database_url, ok_tarball
 ):
     settings = make_settings(tmp_path, database_url)
     first = build_platform(settings)
-    first.load_challenge(demo_bundle)
     ada = first.participant()
     ada.join()
     queued = ada.submit(ok_tarball).get_json()["id"]
@@ -54,8 +53,8 @@ def test_a_restarted_server_finishes_what_the_last_one_left(
         second.close()
 
 
-def test_stale_runs_are_retried_then_failed_without_counting(platform, demo_bundle):
-    platform.load_challenge(demo_bundle)
+def test_stale_runs_are_retried_then_failed_without_counting(demo_platform):
+    platform = demo_platform
     ada = platform.participant()
     ada.join()
     with platform.app.app_context():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
+import requests
 from docker.types import DeviceRequest
 
-from lai_platform.runner import FailureReason, RunLimits, RunSpec
+from lai_platform.runner import DockerExecutor, FailureReason, RunLimits, RunSpec
 from lai_platform.runner.diagnosis import Ending, diagnose
 from lai_platform.runner.docker_options import PLATFORM_LABEL, container_options
 from lai_platform.runner.logs import LogCapture
@@ -170,3 +172,51 @@ def test_gpu_only_when_asked(tmp_path: Path) -> None:
     assert isinstance(request, DeviceRequest)
     assert request.count == -1
     assert request.capabilities == [["gpu"]]
+
+
+class SlowEngineContainer:
+    """A container on a busy engine: each wait runs out of time (as docker-py reports it)
+    until the program exits."""
+
+    def __init__(self, waits_before_exit: list[Exception]) -> None:
+        self.pending = list(waits_before_exit)
+        self.status = "running"
+        self.killed = False
+
+    def wait(self, timeout: float) -> dict:
+        if self.pending:
+            raise self.pending.pop(0)
+        self.status = "exited"
+        return {"StatusCode": 0}
+
+    def reload(self) -> None:
+        pass
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+@pytest.mark.parametrize(
+    "timeouts",
+    [[requests.exceptions.ReadTimeout("read timed out")] * 3,
+     [requests.exceptions.ConnectionError("timed out")] * 3,
+     [requests.exceptions.ReadTimeout("x"), requests.exceptions.ConnectionError("y")]],
+    ids=["read timeouts", "connection timeouts", "both"],
+)
+def test_a_slow_engine_is_not_a_failed_run(tmp_path: Path, timeouts) -> None:
+    executor = DockerExecutor(client=object(), poll_interval_s=0.01)  # type: ignore[arg-type]
+    container = SlowEngineContainer(timeouts)
+    spec = RunSpec("sha256:" + "0" * 64, tmp_path, tmp_path, LIMITS)
+    assert executor._supervise(container, spec, time.monotonic()) is None  # type: ignore[arg-type]
+    assert container.status == "exited" and not container.killed
+
+
+def test_an_engine_that_is_gone_still_raises(tmp_path: Path) -> None:
+    class Gone(SlowEngineContainer):
+        def reload(self) -> None:
+            raise requests.exceptions.ConnectionError("connection refused")
+
+    executor = DockerExecutor(client=object(), poll_interval_s=0.01)  # type: ignore[arg-type]
+    spec = RunSpec("sha256:" + "0" * 64, tmp_path, tmp_path, LIMITS)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        executor._supervise(Gone([requests.exceptions.ReadTimeout("x")]), spec, time.monotonic())
