@@ -90,19 +90,8 @@ class _Sorted:
     @classmethod
     def of(cls, columns: Columns, scores: np.ndarray, positive: np.ndarray) -> _Sorted:
         n = columns.n_cases
-        n_samples = columns.n_samples
-        positive = np.asarray(positive, dtype=bool)
-        order = np.lexsort((~positive, scores))  # by score; positives first among equals
-        n_blocks = -(-n // _BLOCK)
-        size = n_blocks * _BLOCK
-        rows = np.full(size, n)  # row n is the zero row
-        rows[:n] = order
-        is_positive = np.zeros(size, dtype=bool)
-        is_positive[:n] = positive[order]
-        is_negative = np.zeros(size, dtype=bool)
-        is_negative[:n] = ~is_positive[:n]
-        padded = np.zeros(size)
-        padded[:n] = scores[order]
+        rows, padded, is_positive, is_negative = _sorted_padded(scores, positive, n)
+        n_blocks = len(rows) // _BLOCK
         s = padded.reshape(n_blocks, _BLOCK)
         # The pair kernel of a block: kernel[i, j] = [s_j < s_i, 1/2 if =] for i positive and
         # j negative. Its rows are put on the smaller side (positives, else the negatives, as
@@ -124,24 +113,7 @@ class _Sorted:
         kernel *= row_side[:, :, None] & column_side[:, None, :]
         lhs[:, _BLOCK, :] = is_positive
         lhs[:, _BLOCK + 1, :] = is_negative
-        block_sums = np.empty((n_blocks, 2, n_samples), dtype=lhs.dtype)
-        # Only the kernel's rows that can be non-zero: the row side's cases.
-        kernel_rows = np.flatnonzero(row_side)
-        inner = np.empty((len(kernel_rows), n_samples), dtype=lhs.dtype)
-        # A chunk of blocks at a time, so the sorted weights and their product are still in
-        # the cache when they are used: the weights are read from memory once.
-        bounds = np.searchsorted(kernel_rows, np.r_[0:n_blocks:_CHUNK, n_blocks] * _BLOCK)
-        for chunk, first in enumerate(range(0, n_blocks, _CHUNK)):
-            last = min(first + _CHUNK, n_blocks)
-            x = columns.data[rows[first * _BLOCK : last * _BLOCK]]
-            product = np.matmul(lhs[first:last], x.reshape(last - first, _BLOCK, n_samples))
-            block_sums[first:last] = product[:, _BLOCK:, :]
-            local = kernel_rows[bounds[chunk] : bounds[chunk + 1]] - first * _BLOCK
-            np.multiply(
-                product.reshape(-1, n_samples)[local + 2 * (local // _BLOCK)],
-                x[local],
-                out=inner[bounds[chunk] : bounds[chunk + 1]],
-            )
+        block_sums, inner = _block_products(columns, lhs, rows, np.flatnonzero(row_side))
         totals = block_sums.sum(axis=0, dtype=np.float64)
         within = _exact_sum(inner, totals)
         return cls(
@@ -346,3 +318,47 @@ def _sens_at_spec(ordered: _Sorted, min_specificity: float, slack: float) -> np.
     )
     defined = (positives > 0) & (negatives > 0)
     return np.where(defined, (positives - missed) / np.where(defined, positives, 1.0), np.nan)
+
+
+def _sorted_padded(
+    scores: np.ndarray, positive: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cases sorted by score (positives first among equals), padded to whole blocks: the
+    rows (row n is the zero row), their scores, and which are positive and negative."""
+    positive = np.asarray(positive, dtype=bool)
+    order = np.lexsort((~positive, scores))
+    size = -(-n // _BLOCK) * _BLOCK
+    rows = np.full(size, n)
+    rows[:n] = order
+    is_positive = np.zeros(size, dtype=bool)
+    is_positive[:n] = positive[order]
+    is_negative = np.zeros(size, dtype=bool)
+    is_negative[:n] = ~is_positive[:n]
+    padded = np.zeros(size)
+    padded[:n] = scores[order]
+    return rows, padded, is_positive, is_negative
+
+
+def _block_products(
+    columns: Columns, lhs: np.ndarray, rows: np.ndarray, kernel_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each block's positive and negative weight sums (blocks, 2, B), and the kernel's rows
+    that can be non-zero (the row side's cases) times their weights (rows, B)."""
+    n_blocks, n_samples = lhs.shape[0], columns.n_samples
+    block_sums = np.empty((n_blocks, 2, n_samples), dtype=lhs.dtype)
+    inner = np.empty((len(kernel_rows), n_samples), dtype=lhs.dtype)
+    # A chunk of blocks at a time, so the sorted weights and their product are still in
+    # the cache when they are used: the weights are read from memory once.
+    bounds = np.searchsorted(kernel_rows, np.r_[0:n_blocks:_CHUNK, n_blocks] * _BLOCK)
+    for chunk, first in enumerate(range(0, n_blocks, _CHUNK)):
+        last = min(first + _CHUNK, n_blocks)
+        x = columns.data[rows[first * _BLOCK : last * _BLOCK]]
+        product = np.matmul(lhs[first:last], x.reshape(last - first, _BLOCK, n_samples))
+        block_sums[first:last] = product[:, _BLOCK:, :]
+        local = kernel_rows[bounds[chunk] : bounds[chunk + 1]] - first * _BLOCK
+        np.multiply(
+            product.reshape(-1, n_samples)[local + 2 * (local // _BLOCK)],
+            x[local],
+            out=inner[bounds[chunk] : bounds[chunk + 1]],
+        )
+    return block_sums, inner
