@@ -113,10 +113,15 @@ class Participant:
 
     def submit(self, tarball: Path | bytes, phase: str = "development",
                challenge: str = "lai-liver"):
-        data = tarball if isinstance(tarball, bytes) else Path(tarball).read_bytes()
+        if isinstance(tarball, bytes):
+            return self._upload(io.BytesIO(tarball), phase, challenge)
+        with Path(tarball).open("rb") as stream:  # streamed, not read into memory
+            return self._upload(stream, phase, challenge)
+
+    def _upload(self, stream, phase: str, challenge: str):
         return self.client.post(
             f"/api/v1/challenges/{challenge}/phases/{phase}/submissions",
-            data={"image": (io.BytesIO(data), "algorithm.tar")},
+            data={"image": (stream, "algorithm.tar")},
             headers=self._headers(),
             content_type="multipart/form-data",
         )

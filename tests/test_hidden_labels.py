@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from lai_platform.extensions import db
@@ -22,9 +24,9 @@ def test_container_cannot_read_the_ground_truth(demo_platform, tmp_path):
         phase = db.session.scalar(db.select(Phase).where(Phase.slug == "final-test"))
         dataset = phase.dataset
         # Plant the marker in every place the platform keeps the labels.
-        with svc.storage.local_path(dataset.ground_truth_key) as gt_path:
-            truth = gt_path.read_text()
-            gt_path.write_text(truth + f"# {MARKER}\n")
+        with svc.storage.open(dataset.ground_truth_key) as stream:
+            truth = stream.read()
+        svc.storage.save(dataset.ground_truth_key, io.BytesIO(truth + f"# {MARKER}\n".encode()))
         inputs = stage_inputs(svc.storage, dataset, svc.settings.data_dir / "cache" / "inputs")
     (svc.settings.data_dir / f"{MARKER}.csv").write_text(MARKER)
 

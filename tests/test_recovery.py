@@ -29,10 +29,11 @@ def set_submission(platform, submission_id: int, **fields) -> None:
 
 @pytest.mark.docker
 def test_a_restarted_server_finishes_what_the_last_one_left(
-    tmp_path, database_url, ok_tarball
+    tmp_path, database_url, demo_bundle, ok_tarball
 ):
     settings = make_settings(tmp_path, database_url)
     first = build_platform(settings)
+    first.load_challenge(demo_bundle)
     ada = first.participant()
     ada.join()
     queued = ada.submit(ok_tarball).get_json()["id"]
