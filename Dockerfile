@@ -5,10 +5,8 @@ COPY pyproject.toml README.md ./
 COPY lai_platform lai_platform
 COPY evaluator evaluator
 RUN pip install --no-cache-dir .
+# Templates, static files and migrations are inside the installed package.
 COPY app.py ./
-COPY templates templates
-COPY static static
-COPY migrations migrations
 COPY examples examples
 ENV LAI_DATA_DIR=/var/lib/lai
 EXPOSE 8000

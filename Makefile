@@ -15,7 +15,7 @@ demo: setup
 
 test: setup
 	.venv/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile  # a worker per core; a file stays on one
 
 lint:
 	.venv/bin/ruff check .

@@ -37,13 +37,6 @@ class GroundTruth:
         return len(self.case_ids)
 
 
-def ordered_classes(labels: Iterable[str]) -> tuple[str, ...]:
-    """LAI diagnoses present, in the fixed LAI order, then any other labels sorted."""
-    present = set(labels)
-    known = [label for label in LAI_DIAGNOSES if label in present]
-    return tuple(known) + tuple(sorted(present - set(LAI_DIAGNOSES)))
-
-
 def declared_classes(labels: Iterable[str]) -> tuple[str, ...]:
     """Every LAI diagnosis in the fixed LAI order, then any other labels present, sorted.
 

@@ -117,7 +117,3 @@ class Weighted:
     @cached_property
     def _memo(self) -> dict[str, Any]:
         return {}
-
-    def weighted_sum(self, values: np.ndarray) -> np.ndarray:
-        """(B,) sum of a per-case quantity over each sample."""
-        return self.weights @ values

@@ -27,9 +27,17 @@ def redis_up() -> bool:
         return False
 
 
+def redis_database() -> int:
+    """A Redis database of this test's own: parallel test workers take turns."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    slots = max(1, 15 // workers)  # databases 1-15; 0 is left to people
+    return 1 + (worker * slots + uuid.uuid4().int % slots) % 15
+
+
 @pytest.mark.skipif(not redis_up(), reason="Redis is not running (make test starts it)")
 def test_celery_worker_runs_a_submission(tmp_path, any_database, demo_bundle):
-    broker = REDIS + str(1 + uuid.uuid4().int % 14)  # a database of its own
+    broker = REDIS + str(redis_database())
     settings = make_settings(tmp_path, any_database, broker_url=broker)
     platform = build_platform(settings)
     platform.load_challenge(demo_bundle)

@@ -19,9 +19,6 @@ class SubmissionStatus(StrEnum):
     FAILED = "failed"
 
 
-ACTIVE_STATUSES = (SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)
-
-
 class ContainerImage(db.Model):
     """One validated `docker save` tarball, identified by its image ID (config digest)."""
 
@@ -68,10 +65,6 @@ class Submission(db.Model):
     user = relationship("User")
     image: Mapped[ContainerImage] = relationship()
     result: Mapped[Result | None] = relationship(back_populates="submission", uselist=False)
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (SubmissionStatus.SUCCEEDED, SubmissionStatus.FAILED)
 
 
 class Result(db.Model):

@@ -13,7 +13,6 @@ from evaluator import (
     parse_predictions,
     read_ground_truth,
 )
-from evaluator.ground_truth import ordered_classes
 
 GOOD = """case_id,diagnosis,malignant,centre,lesion_diameter_mm
 LAI-0001,FNH,0,Leiden,21
@@ -40,18 +39,6 @@ def test_reads_a_path_with_byte_order_mark_and_blank_lines(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n\r\n").encode())
     assert read_ground_truth(path).case_ids == read_ground_truth(io.StringIO(GOOD)).case_ids
     assert read_ground_truth(str(path)).classes == (*LAI_DIAGNOSES, "cyst")
-
-
-@pytest.mark.parametrize(
-    ("labels", "expected"),
-    [
-        (["haemangioma", "HCC", "FNH"], ("HCC", "FNH", "haemangioma")),
-        (["zeta", "alpha", "iCCA"], ("iCCA", "alpha", "zeta")),
-        (["HCC", "HCC"], ("HCC",)),
-    ],
-)
-def test_class_order(labels, expected):
-    assert ordered_classes(labels) == expected
 
 
 HEADER = "case_id,diagnosis,malignant,centre\n"
