@@ -15,32 +15,7 @@ from lai_platform.models import Submission
 from lai_platform.models._time import utcnow
 from lai_platform.runner.base import FailureReason
 from lai_platform.scoring.evaluation_container import PUBLIC_MESSAGE
-from tests.docker_images import synthetic_image, write_tarball
-from tests.fakes import FakeExecutor, fails, predicts, raises, reports_metrics, writes
-
-
-@pytest.fixture
-def fake() -> FakeExecutor:
-    return FakeExecutor()
-
-
-@pytest.fixture
-def executor_factory(fake):
-    return lambda: fake
-
-
-@pytest.fixture
-def image(tmp_path) -> Path:
-    members, _ = synthetic_image()
-    return write_tarball(tmp_path / "algorithm.tar", members)
-
-
-@pytest.fixture
-def ada(demo_platform):
-    demo_platform.set_phase("development", submissions_per_day=None)
-    person = demo_platform.participant("ada@example.org")
-    person.join()
-    return person
+from tests.fakes import fails, predicts, raises, reports_metrics, writes
 
 
 def submit_and_run(ada, image: Path, phase: str = "development") -> dict:

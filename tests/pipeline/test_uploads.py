@@ -11,30 +11,7 @@ import pytest
 
 from lai_platform.runner.base import FailureReason
 from tests.docker_images import layer_tar, synthetic_image, write_tarball
-from tests.fakes import FakeExecutor, fails, predicts
-
-
-@pytest.fixture
-def fake() -> FakeExecutor:
-    return FakeExecutor()
-
-
-@pytest.fixture
-def executor_factory(fake):
-    return lambda: fake
-
-
-@pytest.fixture
-def image(tmp_path) -> Path:
-    return write_tarball(tmp_path / "algorithm.tar", synthetic_image()[0])
-
-
-@pytest.fixture
-def ada(demo_platform):
-    demo_platform.set_phase("development", submissions_per_day=None)
-    person = demo_platform.participant("ada@example.org")
-    person.join()
-    return person
+from tests.fakes import fails, predicts
 
 
 def run(ada, image: Path) -> dict:
