@@ -34,6 +34,7 @@ class RankStability:
     kendall_tau_median: float | None  # full ranking vs each resampled ranking
     kendall_tau_low: float | None
     kendall_tau_high: float | None
+    n_resamples: int = 0
 
     @property
     def rank_intervals(self) -> list[str]:
@@ -70,6 +71,7 @@ def rank_stability(
         kendall_tau_median=summary[0],
         kendall_tau_low=summary[1],
         kendall_tau_high=summary[2],
+        n_resamples=int(resampled.shape[1]),
     )
 
 
@@ -77,11 +79,21 @@ def kendall_tau_b(reference: np.ndarray, others: np.ndarray) -> np.ndarray:
     """(B,) Kendall's tau-b between ``reference`` (entries,) and each column of ``others``.
 
     tau-b = sum of sign products over pairs / sqrt(non-tied pairs in each): scipy's default.
-    NaN where either ranking is all ties.
+    NaN where either ranking is all ties. One entry's pairs at a time: memory stays at
+    (entries, B) however many entries, instead of (entries², B).
     """
-    upper = np.triu_indices(len(reference), k=1)
-    x = np.sign(reference[:, None] - reference[None, :])[upper]  # (pairs,)
-    y = np.sign(others[:, None, :] - others[None, :, :])[upper]  # (pairs, B)
-    denominator = np.sqrt(np.sum(x * x) * np.sum(y * y, axis=0))
+    reference = np.asarray(reference, dtype=np.float64)
+    others = np.asarray(others, dtype=np.float64)
+    n, n_columns = others.shape
+    concordance = np.zeros(n_columns)
+    untied_others = np.zeros(n_columns)
+    untied_reference = 0.0
+    for i in range(n - 1):
+        x = np.sign(reference[i] - reference[i + 1 :])  # (n - i - 1,)
+        y = np.sign(others[i] - others[i + 1 :])  # (n - i - 1, B)
+        concordance += x @ y
+        untied_others += np.count_nonzero(y, axis=0)
+        untied_reference += np.count_nonzero(x)
+    denominator = np.sqrt(untied_reference * untied_others)
     defined = denominator > 0
-    return np.where(defined, (x @ y) / np.where(defined, denominator, 1.0), np.nan)
+    return np.where(defined, concordance / np.where(defined, denominator, 1.0), np.nan)

@@ -17,6 +17,8 @@ from lai_platform.config import Settings
 from lai_platform.extensions import csrf, db, migrate
 from lai_platform.jobs.pipeline import run_submission
 from lai_platform.jobs.queues import make_job_queue
+from lai_platform.leaderboards.cache import PageCache
+from lai_platform.leaderboards.ranking_job import run_ranking
 from lai_platform.runner import DockerExecutor, Executor
 from lai_platform.services import Services
 from lai_platform.storage import storage_from_url
@@ -55,8 +57,9 @@ def create_app(
     app.extensions["lai"] = Services(
         settings=settings,
         storage=storage_from_url(settings.storage_url),
-        jobs=make_job_queue(app, settings, run_submission),
+        jobs=make_job_queue(app, settings, run_submission, run_ranking),
         executor_factory=executor_factory,
+        pages=PageCache(settings.leaderboard_ttl_s),
     )
 
     app.before_request(load_logged_in_user)

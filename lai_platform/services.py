@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
 from lai_platform.config import Settings
 from lai_platform.jobs.base import JobQueue
+from lai_platform.leaderboards.cache import PageCache
 from lai_platform.runner.base import Executor
 from lai_platform.storage import Storage
 
@@ -19,6 +20,7 @@ class Services:
     storage: Storage
     jobs: JobQueue
     executor_factory: Callable[[], Executor]
+    pages: PageCache = field(default_factory=PageCache)
     _executor: Executor | None = None
 
     @property

@@ -69,7 +69,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     data_dir = tmp_path / "data"
     base = Settings.from_env(
         {"LAI_DATA_DIR": str(data_dir), "LAI_DATABASE_URL": database_url,
-         "LAI_SECRET_KEY": "test-secret", "LAI_BOOTSTRAP_RESAMPLES": "200"}
+         "LAI_SECRET_KEY": "test-secret", "LAI_BOOTSTRAP_RESAMPLES": "200",
+         "LAI_LEADERBOARD_TTL_S": "0"}
     )
     return replace(base, **overrides)
 

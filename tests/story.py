@@ -20,6 +20,7 @@ from lai_platform.challenges.lookups import find_phase
 from lai_platform.extensions import db
 from lai_platform.jobs.pipeline import record_success, run_submission
 from lai_platform.jobs.recovery import queued_ids, requeue_stale
+from lai_platform.leaderboards.ranking_job import phases_due, rank_phase, run_ranking
 from lai_platform.leaderboards.ranks import recompute_ranks
 from lai_platform.models import ApiToken, ContainerImage, Phase, Submission, User
 from lai_platform.scoring.builtin import score
@@ -65,12 +66,29 @@ class Platform:
         self._started = True
 
     def run_queued(self) -> list[int]:
-        """What a worker does, here and now: run every queued submission once, in order."""
+        """What the workers do, here and now: run every queued submission once, in order,
+        then the rankings that are due."""
         with self.app.app_context():
             ids = queued_ids()
         for submission_id in ids:
             run_submission(self.app, submission_id)
+        self.rank_due()
         return ids
+
+    def rank_due(self) -> None:
+        """What the ranking job does for every phase whose ranking is out of date."""
+        with self.app.app_context():
+            due = phases_due()
+        for phase_id in due:
+            run_ranking(self.app, phase_id)
+
+    def ranked_since(self, submission_id: int) -> bool:
+        """Whether the submission's phase was ranked after its run ended."""
+        with self.app.app_context():
+            sub = db.session.get(Submission, submission_id)
+            ranked = sub.phase.ranked_at
+            return ranked is not None and sub.finished_at is not None and (
+                ranked >= sub.finished_at)
 
     def reap(self) -> None:
         """What the reaper does: retry runs whose worker stopped heart-beating."""
@@ -132,13 +150,16 @@ class Participant:
         return response.get_json()
 
     def wait_for(self, submission_id: int, timeout: float = 300) -> dict:
+        """Until the run ends and, if it succeeded, its phase has been ranked since."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             sub = self.submission(submission_id)
-            if sub["status"] in ("succeeded", "failed"):
-                return sub
-            time.sleep(0.2)
-        raise AssertionError(f"submission {submission_id} still {sub['status']}")
+            if sub["status"] == "failed" or (
+                sub["status"] == "succeeded" and self.platform.ranked_since(submission_id)
+            ):
+                return self.submission(submission_id)
+            time.sleep(0.1)
+        raise AssertionError(f"submission {submission_id} still {sub['status']} (or unranked)")
 
     def leaderboard(self, phase: str = "development", challenge: str = "lai-liver") -> dict:
         return self.get(f"/api/v1/challenges/{challenge}/phases/{phase}/leaderboard").get_json()
@@ -181,4 +202,5 @@ def record_scored_submission(
         scored = score(predictions, truth, phase, n_bootstrap=200,
                        training_centres=phase.challenge.training_centres)
         record_success(sub, scored, "", 0.0)
+        rank_phase(phase.id)  # what the ranking job then does
         return sub.id

@@ -50,7 +50,7 @@ def test_celery_worker_runs_a_submission(tmp_path, any_database, demo_bundle):
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "lai_platform.jobs.celery_worker", "worker",
-         "-Q", "cpu", "--pool", "solo", "--loglevel", "warning"],
+         "-Q", "cpu,control", "--pool", "solo", "--loglevel", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:

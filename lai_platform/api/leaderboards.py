@@ -1,22 +1,30 @@
-"""Leaderboards: one indexed query over stored ranks."""
+"""Leaderboards: public, served from bytes rendered once per ranking version."""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+import json
 
-from lai_platform.api.auth import token_optional
+from flask import request
+
+from lai_platform import services
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.submissions import rank_interval_json
 from lai_platform.challenges.lookups import get_phase
-from lai_platform.leaderboards.pages import PER_PAGE, count_shown, leaderboard_rows
-from lai_platform.leaderboards.parts import current_part
+from lai_platform.leaderboards.cache import cached_response
+from lai_platform.leaderboards.pages import PER_PAGE, leaderboard_rows, page_number
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
-@token_optional
 def show_leaderboard(slug: str, phase_slug: str):
+    page = page_number(request.args.get("page"))
+    return cached_response(
+        services.get().pages, slug, phase_slug, "json", page,
+        lambda: _leaderboard_json(slug, phase_slug, page), "application/json",
+    )
+
+
+def _leaderboard_json(slug: str, phase_slug: str, page: int) -> bytes:
     phase = get_phase(slug, phase_slug)
-    page = request.args.get("page", 1, type=int)
     rows = [
         {
             "rank": row.rank,
@@ -29,17 +37,19 @@ def show_leaderboard(slug: str, phase_slug: str):
         }
         for row in leaderboard_rows(phase, page)
     ]
-    return jsonify({
+    document = {
         "challenge": slug,
         "phase": phase.slug,
         "primary_metric": phase.primary_metric,
         "ranking": {"method": phase.ranking_method, "metrics": phase.ranking_metrics,
                     "alpha": phase.ranking_alpha},
         "display": phase.display_mode,
-        "scored_on": current_part(phase),
+        "scored_on": phase.ranked_on,
         "rank_stability": phase.rank_stability,
+        "ranks_version": phase.ranks_version,
         "page": page,
         "per_page": PER_PAGE,
-        "total": count_shown(phase),
+        "total": phase.shown_count,
         "entries": rows,
-    })
+    }
+    return json.dumps(document, separators=(",", ":")).encode()

@@ -1,4 +1,5 @@
-"""What a job queue is: it carries only a submission id to a handler that runs it.
+"""What a job queue is: it carries only an id (a submission to run, a phase to rank) to the
+handler `create_app` gave it.
 
 The submission row is the source of truth; a queue may deliver an id twice or lose it, and
 the handler and the reaper make that harmless.
@@ -16,5 +17,6 @@ Handler = Callable[[Flask, int], None]
 
 class JobQueue(Protocol):
     def enqueue(self, submission_id: int) -> None: ...
+    def enqueue_ranking(self, phase_id: int) -> None: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...

@@ -1,7 +1,11 @@
-"""Production queue: Celery on a Redis broker, queues `cpu` and `gpu`.
+"""Production queue: Celery on a Redis broker. Runs go to the `cpu` or `gpu` queue; rankings
+and the reaper's tick to `control`, which a worker of its own serves, so a leaderboard never
+waits behind a 30-minute run:
 
-Workers start with `celery -A lai_platform.jobs.celery_worker worker -Q cpu` (or `gpu`).
-The tasks are registered here, on the queue's own Celery app, around the handler that
+    celery -A lai_platform.jobs.celery_worker worker -Q cpu            (and/or -Q gpu)
+    celery -A lai_platform.jobs.celery_worker worker -Q control -B     (one, with beat)
+
+The tasks are registered here, on the queue's own Celery app, around the handlers that
 `create_app` hands over.
 """
 
@@ -14,10 +18,14 @@ from lai_platform.config import Settings
 from lai_platform.extensions import db
 from lai_platform.jobs.base import Handler
 from lai_platform.jobs.recovery import queued_ids, remove_stray_containers, requeue_stale
+from lai_platform.leaderboards.ranking_job import phases_due
 from lai_platform.models import Submission
 
 TASK_RUN = "lai.run_submission"
 TASK_REAP = "lai.reap"
+TASK_RANK = "lai.rank_phase"
+CONTROL = "control"
+REAP_EVERY_S = 15.0
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -28,22 +36,26 @@ def make_celery(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue="cpu",
         broker_connection_retry_on_startup=True,
-        beat_schedule={"reap": {"task": TASK_REAP, "schedule": 30.0}},
+        beat_schedule={
+            "reap": {"task": TASK_REAP, "schedule": REAP_EVERY_S, "options": {"queue": CONTROL}}
+        },
     )
     return celery
 
 
 class CeleryJobQueue:
-    def __init__(
-        self, app: Flask, settings: Settings, handler: Handler
-    ) -> None:
+    def __init__(self, app: Flask, settings: Settings, run: Handler, rank: Handler) -> None:
         self.app = app
         self.settings = settings
         self.celery = make_celery(settings)
 
         @self.celery.task(name=TASK_RUN)
-        def run(submission_id: int) -> None:
-            handler(app, submission_id)
+        def run_task(submission_id: int) -> None:
+            run(app, submission_id)
+
+        @self.celery.task(name=TASK_RANK)
+        def rank_task(phase_id: int) -> None:
+            rank(app, phase_id)
 
         @self.celery.task(name=TASK_REAP)
         def reap() -> None:
@@ -54,12 +66,18 @@ class CeleryJobQueue:
         gpu = bool(submission and (submission.phase.limits or {}).get("gpu"))
         self.celery.send_task(TASK_RUN, args=[submission_id], queue="gpu" if gpu else "cpu")
 
+    def enqueue_ranking(self, phase_id: int) -> None:
+        self.celery.send_task(TASK_RANK, args=[phase_id], queue=CONTROL)
+
     def reap(self) -> None:
-        """Retry runs whose worker died; re-send queued submissions whose message was lost."""
+        """Retry runs whose worker died; re-send queued submissions whose message was lost;
+        request the rankings that are due (the tick)."""
         with self.app.app_context():
             requeue_stale(self.settings.heartbeat_timeout_s, self.settings.max_attempts)
             for submission_id in queued_ids():
                 self.enqueue(submission_id)
+            for phase_id in phases_due():
+                self.enqueue_ranking(phase_id)
 
     def worker_started(self) -> None:
         """A worker process starts: remove containers that no live run owns any more."""

@@ -21,8 +21,8 @@ from lai_platform.challenges.datasets import ground_truth_of
 from lai_platform.extensions import db
 from lai_platform.jobs.staging import stage_inputs
 from lai_platform.leaderboards.parts import primary_score
-from lai_platform.leaderboards.ranks import recompute_ranks
-from lai_platform.models import Result, Submission, SubmissionStatus
+from lai_platform.leaderboards.ranking_job import request_ranking
+from lai_platform.models import Result, ResultDetail, Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
 from lai_platform.runner.base import (
     PREDICTIONS_FILE,
@@ -35,6 +35,7 @@ from lai_platform.runner.base import (
 )
 from lai_platform.scoring.builtin import Scored
 from lai_platform.scoring.scorers import EvaluationFailed, scorer_for
+from lai_platform.scoring.vectors import pack
 
 log = logging.getLogger(__name__)
 
@@ -191,19 +192,22 @@ def record_success(submission: Submission, scored: Scored, logs: str, seconds: f
             metrics=scored.metrics,
             metrics_public=scored.metrics_public,
             metrics_private=scored.metrics_private,
-            resampled=scored.resampled,
-            case_scores=scored.case_scores,
-            curves=scored.curves,
+            part_values=scored.part_values,
             primary_score=primary_score(scored.metrics, phase.primary_metric),
+            detail=ResultDetail(
+                vectors=pack(scored.resampled, scored.case_scores) if scored.resampled else None,
+                curves=scored.curves,
+            ),
         )
     )
     submission.status = SubmissionStatus.SUCCEEDED
     submission.logs = logs
     submission.run_seconds = seconds
     submission.finished_at = utcnow()
-    db.session.flush()
-    recompute_ranks(phase)
     db.session.commit()
+    # Ranking is a job of its own, after this transaction: one for a burst of results.
+    request_ranking(phase.id)
+    services.get().jobs.enqueue_ranking(phase.id)
 
 
 def _finish_failed(

@@ -1,7 +1,7 @@
 """The job queue a deployment uses: Celery when a broker is set, else worker threads.
 
-`create_app` builds it and hands it the handler that runs a submission, so queues know
-nothing of the pipeline.
+`create_app` builds it and hands it the handlers that run a submission and rank a phase,
+so queues know nothing of the pipeline or of ranking.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from lai_platform.jobs.celery_queue import CeleryJobQueue
 from lai_platform.jobs.thread_queue import ThreadJobQueue
 
 
-def make_job_queue(app: Flask, settings: Settings, handler: Handler) -> JobQueue:
+def make_job_queue(app: Flask, settings: Settings, run: Handler, rank: Handler) -> JobQueue:
+    """`run` runs a submission; `rank` ranks a phase."""
     if settings.broker_url:
-        return CeleryJobQueue(app, settings, handler)
-    return ThreadJobQueue(app, settings, handler)
+        return CeleryJobQueue(app, settings, run, rank)
+    return ThreadJobQueue(app, settings, run, rank)

@@ -1,4 +1,9 @@
-"""The embedded default: worker threads in the web process."""
+"""The embedded default: worker threads in the web process, and one ranking thread.
+
+Runs go to `worker_threads` threads; rankings to a thread of their own, so a leaderboard
+never waits for a run. A reaper thread retries runs whose worker died and, as the tick,
+requests the rankings that are due (a phase opened or closed).
+"""
 
 from __future__ import annotations
 
@@ -11,88 +16,117 @@ from flask import Flask
 from lai_platform.config import Settings
 from lai_platform.jobs.base import Handler
 from lai_platform.jobs.recovery import queued_ids, remove_stray_containers, requeue_stale
+from lai_platform.leaderboards.ranking_job import phases_due
 
 log = logging.getLogger(__name__)
 
 REAPER_EVERY_S = 15
 
 
+class _Lane:
+    """A FIFO of ids with no duplicates waiting, served by threads calling `handler`."""
+
+    def __init__(self, app: Flask, handler: Handler, name: str) -> None:
+        self.app = app
+        self.handler = handler
+        self.name = name
+        self.queue: queue.Queue[int | None] = queue.Queue()
+        self._waiting: set[int] = set()
+        self._lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
+
+    def put(self, item: int) -> None:
+        with self._lock:
+            if item in self._waiting:
+                return  # coalesced with the one already waiting
+            self._waiting.add(item)
+        self.queue.put(item)
+
+    def start(self, count: int) -> None:
+        for n in range(count):
+            thread = threading.Thread(target=self._work, name=f"lai-{self.name}-{n}",
+                                      daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        for _ in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join(timeout=30)
+        self.threads.clear()
+
+    def _work(self) -> None:
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                with self._lock:
+                    self._waiting.discard(item)
+                self.handler(self.app, item)
+            except Exception:  # never let one job kill the thread
+                log.exception("%s thread: %s", self.name, item)
+            finally:
+                self.queue.task_done()
+
+
 class ThreadJobQueue:
-    def __init__(
-        self, app: Flask, settings: Settings, handler: Handler
-    ) -> None:
+    def __init__(self, app: Flask, settings: Settings, run: Handler, rank: Handler) -> None:
         self.app = app
         self.settings = settings
-        self.handler = handler
-        self._queue: queue.Queue[int | None] = queue.Queue()
-        self._pending: set[int] = set()
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self.runs = _Lane(app, run, "worker")
+        self.rankings = _Lane(app, rank, "ranking")
+        self._reaper: threading.Thread | None = None
         self._stopping = threading.Event()
 
     def enqueue(self, submission_id: int) -> None:
-        with self._lock:
-            if submission_id in self._pending:
-                return
-            self._pending.add(submission_id)
-        self._queue.put(submission_id)
+        self.runs.put(submission_id)
+
+    def enqueue_ranking(self, phase_id: int) -> None:
+        self.rankings.put(phase_id)
 
     def start(self) -> None:
         with self.app.app_context():
             # This process is the only worker: whatever was "running" died with the last one.
             requeue_stale(self.settings.heartbeat_timeout_s, self.settings.max_attempts, True)
             remove_stray_containers()
-            self._enqueue_queued()
-        for n in range(self.settings.worker_threads):
-            thread = threading.Thread(target=self._work, name=f"lai-worker-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        reaper = threading.Thread(target=self._reap, name="lai-reaper", daemon=True)
-        reaper.start()
-        self._threads.append(reaper)
+            self._tick()
+        self.runs.start(self.settings.worker_threads)
+        self.rankings.start(1)
+        self._reaper = threading.Thread(target=self._reap, name="lai-reaper", daemon=True)
+        self._reaper.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        for _ in range(self.settings.worker_threads):
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join(timeout=30)
-        self._threads.clear()
+        self.runs.stop()
+        self.rankings.stop()
+        if self._reaper is not None:
+            self._reaper.join(timeout=30)
 
     def join_idle(self, timeout: float) -> bool:
-        """Wait until nothing is pending (tests and scripts); True when idle."""
+        """Wait until no run and no ranking is pending (tests and scripts); True when idle."""
         done = threading.Event()
 
         def waiter() -> None:
-            self._queue.join()
+            self.runs.queue.join()
+            self.rankings.queue.join()
             done.set()
 
         threading.Thread(target=waiter, daemon=True).start()
         return done.wait(timeout)
-
-    def _work(self) -> None:
-        while True:
-            submission_id = self._queue.get()
-            try:
-                if submission_id is None:
-                    return
-                with self._lock:
-                    self._pending.discard(submission_id)
-                self.handler(self.app, submission_id)
-            except Exception:  # never let one job kill the worker thread
-                log.exception("worker thread: submission %s", submission_id)
-            finally:
-                self._queue.task_done()
 
     def _reap(self) -> None:
         while not self._stopping.wait(REAPER_EVERY_S):
             try:
                 with self.app.app_context():
                     requeue_stale(self.settings.heartbeat_timeout_s, self.settings.max_attempts)
-                    self._enqueue_queued()
+                    self._tick()
             except Exception:
                 log.exception("reaper")
 
-    def _enqueue_queued(self) -> None:
+    def _tick(self) -> None:
         for submission_id in queued_ids():
             self.enqueue(submission_id)
+        for phase_id in phases_due():
+            self.enqueue_ranking(phase_id)

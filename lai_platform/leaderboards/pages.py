@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
 
 from evaluator import METRICS
 from lai_platform.extensions import db
-from lai_platform.leaderboards.parts import current_part, visible_metrics
-from lai_platform.leaderboards.ranks import recompute_ranks
+from lai_platform.leaderboards.parts import current_part, part_metrics
 from lai_platform.models import Phase, Result, Submission
 
 PER_PAGE = 100
@@ -38,33 +37,39 @@ class Row:
 
 
 def leaderboard_rows(phase: Phase, page: int = 1, per_page: int = PER_PAGE) -> list[Row]:
-    """One page of the leaderboard, best first: a single indexed query on stored ranks."""
-    if phase.ranked_on != current_part(phase):
-        # The phase closed since the last ranking: the private part decides from now on.
-        recompute_ranks(phase)
-        db.session.commit()
+    """One page of the leaderboard, best first: a single indexed query on stored ranks.
+
+    Metrics are shown on the part the stored ranks were computed on; when a phase closes,
+    the ranking job's tick switches both to the private part together.
+    """
+    part = phase.ranked_on or current_part(phase)
     results = db.session.scalars(
         select(Result)
         .where(Result.phase_id == phase.id, Result.shown.is_(True))
         .options(
             joinedload(Result.submission).joinedload(Submission.user),
-            defer(Result.curves), defer(Result.resampled), defer(Result.case_scores),
+            defer(Result.part_values),
         )
         .order_by(Result.rank.is_(None), Result.rank, Result.submission_id)
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
     ).all()
-    return [Row(r, visible_metrics(r, phase)) for r in results]
+    return [Row(r, part_metrics(r, part)) for r in results]
 
 
-def count_shown(phase: Phase) -> int:
-    return db.session.scalar(
-        select(func.count()).where(Result.phase_id == phase.id, Result.shown.is_(True))
-    ) or 0
+MAX_PAGE = 100_000
+
+
+def page_number(text: str | None) -> int:
+    """The ?page= of a request: 1 for anything that is not a page number."""
+    try:
+        return min(max(int(text or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
 
 
 def page_count(phase: Phase, per_page: int = PER_PAGE) -> int:
-    return max(1, -(-count_shown(phase) // per_page))
+    return max(1, -(-phase.shown_count // per_page))
 
 
 def leaderboard_columns(phase: Phase) -> list[str]:

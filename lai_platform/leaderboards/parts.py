@@ -29,7 +29,8 @@ def visible_metrics(result: Result, phase: Phase, now: datetime | None = None) -
 
 
 def visible_curves(result: Result, phase: Phase) -> dict | None:
-    return (result.curves or {}).get(current_part(phase))
+    curves = result.detail.curves if result.detail is not None else None
+    return (curves or {}).get(current_part(phase))
 
 
 def metric_value(metrics: dict, name: str) -> float:

@@ -1,18 +1,19 @@
 """A phase's ranks: which entries it shows, how they rank under the phase's ranking method,
 and how stable those ranks are. Stored, so that reading a leaderboard is one query.
 
-Ranks are recomputed when a result lands and when a phase's settings or its public/private
-part change.
+`recompute_ranks` reads only the light columns of a phase's results (plain rows, no ORM
+objects) and writes back only the rows whose rank changed. It runs in the ranking job
+(see `leaderboards.ranking_job`) and when an organizer changes a phase's settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import select, update
 
 from evaluator import RankingMethod, RankingSettings, rank_entries, rank_stability, ranking_method
 from lai_platform import services
@@ -20,12 +21,34 @@ from lai_platform.challenges.datasets import ground_truth_of
 from lai_platform.extensions import db
 from lai_platform.leaderboards.entries import StoredEntries
 from lai_platform.leaderboards.parts import current_part
-from lai_platform.models import Phase, Result
+from lai_platform.models import Phase, Result, Submission
+from lai_platform.models._time import utcnow
 from lai_platform.scoring.builtin import resample_counts
 
 DISPLAY_MODES = ("all", "best", "latest")
 # Stability is computed for the best-ranked entries only: its cost grows with entries².
 STABILITY_MAX_ENTRIES = 200
+_RANK_FIELDS = ("shown", "rank", "rank_low", "rank_high", "rank_hold_probability")
+
+
+@dataclass
+class Entry:
+    """One result as ranking sees it."""
+
+    submission_id: int
+    user_id: int
+    created_at: datetime
+    is_baseline: bool
+    part_values: dict
+    stored: tuple  # the rank fields as stored, to write back only what changed
+    shown: bool = False
+    rank: int | None = None
+    rank_low: int | None = None
+    rank_high: int | None = None
+    rank_hold_probability: float | None = None
+
+    def rank_fields(self) -> tuple:
+        return tuple(getattr(self, name) for name in _RANK_FIELDS)
 
 
 def ranking_settings(phase: Phase) -> RankingSettings:
@@ -34,48 +57,58 @@ def ranking_settings(phase: Phase) -> RankingSettings:
 
 
 def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
+    """Rank the phase's results and store ranks, stability and a new ranking version."""
     # One recompute per phase at a time (PostgreSQL row lock; SQLite serialises writers):
     # two results landing together must not each rank without the other.
     # FOR NO KEY UPDATE: it does not wait on the key-share locks that inserting results takes.
     db.session.execute(
         select(Phase.id).where(Phase.id == phase.id).with_for_update(key_share=True)
     )
+    now = now or utcnow()
     part = current_part(phase, now)
     method = ranking_method(phase.ranking_method)
-    results = _results(phase, method)
-    for result in results:
-        result.shown = False
-        result.rank = result.rank_low = result.rank_high = None
-        result.rank_hold_probability = None
-    entries = shown_entries(results, phase, part)
-    for result in entries:
-        result.shown = True
-    phase.ranked_on = part
+    entries = _entries(phase)
+    shown = shown_entries(entries, phase, part)
+    for entry in shown:
+        entry.shown = True
     phase.rank_stability = None
-    if not entries:
-        return
-    ranks = rank_entries(method, _table(phase, entries, part), ranking_settings(phase),
-                         baseline=[e.submission.is_baseline for e in entries])
-    for result, value in zip(entries, ranks, strict=True):
-        result.rank = value
-    _store_stability(phase, method, entries, part)
+    if shown:
+        ranks = rank_entries(method, _table(phase, shown, part), ranking_settings(phase),
+                             baseline=[e.is_baseline for e in shown])
+        for entry, value in zip(shown, ranks, strict=True):
+            entry.rank = value
+        _store_stability(phase, method, shown, part)
+    _write_back(entries)
+    phase.ranked_on = part
+    phase.ranked_at = now
+    phase.shown_count = len(shown)
+    phase.ranks_version = (phase.ranks_version or 0) + 1
 
 
-def _results(phase: Phase, method: RankingMethod) -> Sequence[Result]:
-    # The big per-result vectors load only when the ranking method reads them (stability
-    # reads them lazily for its top entries).
-    big = [Result.curves]
-    if not method.needs_vectors:
-        big += [Result.resampled, Result.case_scores]
-    return db.session.scalars(
-        select(Result)
+def _entries(phase: Phase) -> list[Entry]:
+    rows = db.session.execute(
+        select(Result.submission_id, Submission.user_id, Submission.created_at,
+               Submission.is_baseline, Result.part_values,
+               *(getattr(Result, name) for name in _RANK_FIELDS))
+        .join(Submission, Submission.id == Result.submission_id)
         .where(Result.phase_id == phase.id)
-        .options(joinedload(Result.submission), *(defer(column) for column in big))
         .order_by(Result.submission_id)
     ).all()
+    return [Entry(*row[:5], stored=tuple(row[5:])) for row in rows]
 
 
-def shown_entries(results: Sequence[Result], phase: Phase, part: str) -> list[Result]:
+def _write_back(entries: list[Entry]) -> None:
+    changes = [
+        {"submission_id": e.submission_id, **dict(zip(_RANK_FIELDS, e.rank_fields(), strict=True))}
+        for e in entries
+        if e.rank_fields() != e.stored
+    ]
+    if changes:
+        # An UPDATE per changed row by primary key (executemany): no ORM objects to track.
+        db.session.execute(update(Result), changes)
+
+
+def shown_entries(entries: Sequence[Entry], phase: Phase, part: str) -> list[Entry]:
     """Every entry, or each participant's best or latest; baselines are always shown.
 
     "Best" follows the phase's own ranking: every participant entry is ranked together by the
@@ -83,27 +116,25 @@ def shown_entries(results: Sequence[Result], phase: Phase, part: str) -> list[Re
     as grand-challenge does.
     """
     if phase.display_mode == "all":
-        return list(results)
-    ordered = sorted(
-        (r for r in results if not r.submission.is_baseline),
-        key=lambda r: (r.submission.created_at, r.submission_id),
-    )
-    chosen: dict[int, Result] = {}
+        return list(entries)
+    ordered = sorted((e for e in entries if not e.is_baseline),
+                     key=lambda e: (e.created_at, e.submission_id))
+    chosen: dict[int, Entry] = {}
     if phase.display_mode == "latest":
-        chosen = {r.submission.user_id: r for r in ordered}
+        chosen = {e.user_id: e for e in ordered}
     elif ordered:
         ranks = rank_entries(ranking_method(phase.ranking_method),
                              _table(phase, ordered, part), ranking_settings(phase))
         best: dict[int, float] = {}
-        for result, value in zip(ordered, ranks, strict=True):
-            user, key = result.submission.user_id, np.inf if value is None else value
+        for entry, value in zip(ordered, ranks, strict=True):
+            user, key = entry.user_id, np.inf if value is None else value
             if user not in chosen or key < best[user]:
-                chosen[user], best[user] = result, key
-    keep = {r.submission_id for r in chosen.values()}
-    return [r for r in results if r.submission.is_baseline or r.submission_id in keep]
+                chosen[user], best[user] = entry, key
+    keep = {e.submission_id for e in chosen.values()}
+    return [e for e in entries if e.is_baseline or e.submission_id in keep]
 
 
-def _table(phase: Phase, entries: Sequence[Result], part: str) -> StoredEntries:
+def _table(phase: Phase, entries: Sequence[Entry], part: str) -> StoredEntries:
     def counts() -> np.ndarray:
         svc = services.get()
         truth = ground_truth_of(svc.storage, phase.dataset)
@@ -112,7 +143,7 @@ def _table(phase: Phase, entries: Sequence[Result], part: str) -> StoredEntries:
     return StoredEntries(entries, part, counts)
 
 
-def _store_stability(phase: Phase, method: RankingMethod, entries: list[Result],
+def _store_stability(phase: Phase, method: RankingMethod, entries: list[Entry],
                      part: str) -> None:
     """Rank intervals and hold probabilities from the phase's shared bootstrap resamples.
 
@@ -120,40 +151,39 @@ def _store_stability(phase: Phase, method: RankingMethod, entries: list[Result],
     the participants plus itself, so its interval is that of the rank it would have.
     """
     ranked = sorted((e for e in entries if e.rank is not None), key=lambda e: e.rank)
-    participants = [e for e in ranked if not e.submission.is_baseline][:STABILITY_MAX_ENTRIES]
-    baselines = [e for e in ranked if e.submission.is_baseline]
+    participants = [e for e in ranked if not e.is_baseline][:STABILITY_MAX_ENTRIES]
+    baselines = [e for e in ranked if e.is_baseline]
     if not participants:
         return
-    stability = _stability(phase, method, participants, part)
+    table = _table(phase, [*participants, *baselines], part)  # one read of the vectors
+    n = len(participants)
+    stability = _stability(method, table.subset(range(n)), phase)
     if stability is None:
         return
     _assign(participants, stability)
-    for baseline in baselines:
-        joint = _stability(phase, method, [*participants, baseline], part)
+    for i, baseline in enumerate(baselines, start=n):
+        joint = _stability(method, table.subset([*range(n), i]), phase)
         if joint is not None:
-            _assign([baseline], joint, offset=len(participants))
+            _assign([baseline], joint, offset=n)
     phase.rank_stability = {
         "part": part,
-        "n_entries": len(participants),
-        "n_resamples": stability["n_resamples"],
-        "kendall_tau_median": stability["result"].kendall_tau_median,
-        "kendall_tau_low": stability["result"].kendall_tau_low,
-        "kendall_tau_high": stability["result"].kendall_tau_high,
+        "n_entries": n,
+        "n_resamples": stability.n_resamples,
+        "kendall_tau_median": stability.kendall_tau_median,
+        "kendall_tau_low": stability.kendall_tau_low,
+        "kendall_tau_high": stability.kendall_tau_high,
     }
 
 
-def _stability(phase: Phase, method: RankingMethod, entries: list[Result],
-               part: str) -> dict | None:
-    keys = method.stability_keys(_table(phase, entries, part), ranking_settings(phase))
+def _stability(method: RankingMethod, table: StoredEntries, phase: Phase):
+    keys = method.stability_keys(table, ranking_settings(phase))
     if keys is None:
         return None
     full, boot = keys  # lower is better
-    return {"result": rank_stability(full, boot, higher_is_better=False),
-            "n_resamples": int(boot.shape[1])}
+    return rank_stability(full, boot, higher_is_better=False)
 
 
-def _assign(entries: list[Result], stability: dict, offset: int = 0) -> None:
-    result = stability["result"]
+def _assign(entries: list[Entry], stability, offset: int = 0) -> None:
     for i, entry in enumerate(entries, start=offset):
-        entry.rank_low, entry.rank_high = result.rank_low[i], result.rank_high[i]
-        entry.rank_hold_probability = result.hold_probability[i]
+        entry.rank_low, entry.rank_high = stability.rank_low[i], stability.rank_high[i]
+        entry.rank_hold_probability = stability.hold_probability[i]

@@ -115,6 +115,13 @@ class Phase(db.Model):
     # phase-wide rank-stability summary (Kendall's tau over bootstrap resamples).
     ranked_on: Mapped[str | None] = mapped_column(String(16))
     rank_stability: Mapped[dict | None] = mapped_column(JSON)
+    # Ranking is a job of its own: a request marks the phase, a ranking covers every request
+    # made before it started (so a burst of results gives one recompute).
+    rank_requested_at: Mapped[datetime | None]
+    ranked_at: Mapped[datetime | None]
+    # Bumped by every ranking: leaderboard pages are cached per version (and its ETag).
+    ranks_version: Mapped[int] = mapped_column(default=0)
+    shown_count: Mapped[int] = mapped_column(default=0)  # entries on the leaderboard
 
     challenge: Mapped[Challenge] = relationship(back_populates="phases")
     dataset: Mapped[Dataset] = relationship()

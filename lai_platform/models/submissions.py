@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lai_platform.extensions import db
@@ -28,6 +28,8 @@ class ContainerImage(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     image_id: Mapped[str] = mapped_column(String(80), index=True)
     storage_key: Mapped[str] = mapped_column(String(512))
+    # SHA-256 of the tarball as stored: the same upload by the same person is kept once.
+    tarball_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     architecture: Mapped[str] = mapped_column(String(32))
     repo_tags: Mapped[list] = mapped_column(JSON, default=list)
@@ -72,6 +74,8 @@ class Result(db.Model):
 
     `metrics` covers every case. With a public/private split, `metrics_public` and
     `metrics_private` cover each part, and only the part in force is shown to participants.
+    The row stays small (ranking reads every row of a phase): the resampled and per-case
+    vectors and the curves live in `ResultDetail`.
     """
 
     __tablename__ = "results"
@@ -82,11 +86,8 @@ class Result(db.Model):
     metrics: Mapped[dict] = mapped_column(JSON)
     metrics_public: Mapped[dict | None] = mapped_column(JSON)
     metrics_private: Mapped[dict | None] = mapped_column(JSON)
-    curves: Mapped[dict | None] = mapped_column(JSON)  # ROC and reliability data, for pictures
-    # Per part ("all", "public", "private"): ranking metrics on the phase's shared bootstrap
-    # resamples, and per-case scores; ranks and rank stability are computed from these.
-    resampled: Mapped[dict | None] = mapped_column(JSON)
-    case_scores: Mapped[dict | None] = mapped_column(JSON)
+    # Per part ("all", "public", "private"): every metric's value, what ranking reads.
+    part_values: Mapped[dict] = mapped_column(JSON, default=dict)
     primary_score: Mapped[float | None]
     # On the leaderboard under the phase's display mode (all, best or latest per team).
     shown: Mapped[bool] = mapped_column(default=True)
@@ -97,3 +98,16 @@ class Result(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="result")
+    detail: Mapped[ResultDetail | None] = relationship(uselist=False, lazy="select")
+
+
+class ResultDetail(db.Model):
+    """The heavy part of a result: ranking vectors (see scoring.vectors) and curve data."""
+
+    __tablename__ = "result_details"
+
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("results.submission_id"), primary_key=True
+    )
+    vectors: Mapped[bytes | None] = mapped_column(LargeBinary)
+    curves: Mapped[dict | None] = mapped_column(JSON)  # ROC and reliability data, per part

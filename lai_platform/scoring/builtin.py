@@ -14,6 +14,7 @@ from evaluator import METRICS, GroundTruth, Predictions, cases_from, evaluate, p
 from evaluator.bootstrap import resample_indices, resample_values
 from evaluator.curves import reliability_bins, roc_curves
 from lai_platform.models import Phase
+from lai_platform.scoring.vectors import Vectors
 
 # Ranking resamples are drawn from their own seed, the same for every entry of a phase:
 # entries must be compared on identical resamples.
@@ -25,9 +26,22 @@ class Scored:
     metrics: dict
     metrics_public: dict | None
     metrics_private: dict | None
-    resampled: dict
-    case_scores: dict
+    resampled: Vectors  # part -> metric -> values on the phase's shared resamples
+    case_scores: Vectors  # part -> metric -> per-case scores
     curves: dict | None = None
+
+    @property
+    def part_values(self) -> dict[str, dict[str, float | None]]:
+        """Every metric's value on each part: what ranking reads."""
+        parts = {"all": self.metrics, "public": self.metrics_public,
+                 "private": self.metrics_private}
+        return {part: metric_values(metrics) for part, metrics in parts.items()
+                if metrics is not None}
+
+
+def metric_values(metrics: dict) -> dict[str, float | None]:
+    return {name: entry.get("value") for name, entry in (metrics.get("metrics") or {}).items()
+            if isinstance(entry, dict)}
 
 
 def parts(phase: Phase, ground_truth: GroundTruth) -> dict[str, np.ndarray]:
@@ -63,8 +77,8 @@ def score(
                                    training_centres=training_centres)
         part = cases.take(idx)
         values = resample_values(part, ranking_resamples(part.malignant, n_bootstrap), names)
-        resampled[name] = {m: _json_floats(v) for m, v in values.items()}
-        case_scores[name] = {m: _json_floats(v) for m, v in per_case_scores(part).items()}
+        resampled[name] = values
+        case_scores[name] = per_case_scores(part)
         curves[name] = {
             "roc": roc_curves(predicted, truth),
             "reliability": reliability_bins(part.malignant, part.malignant_probability),
@@ -113,9 +127,3 @@ def subset_predictions(predictions: Predictions, rows: np.ndarray) -> Prediction
         malignant_probability=predictions.malignant_probability[rows],
         diagnosis_probabilities=predictions.diagnosis_probabilities[rows],
     )
-
-
-def _json_floats(values: np.ndarray) -> list[float | None]:
-    """JSON has no NaN: undefined values are stored as null. Six decimals keep the stored
-    vectors small and are far below any difference that matters for a rank."""
-    return [None if np.isnan(v) else round(float(v), 6) for v in values]

@@ -1,12 +1,24 @@
-"""A phase's leaderboard page."""
+"""A phase's leaderboard page, for a crowd of readers.
+
+The board itself is rendered once per ranking version; visitors who are not logged in get
+the whole page as cached bytes with an ETag, logged-in people a page around the cached board.
+"""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request, session
+from markupsafe import Markup
 
 from evaluator import METRICS, ranking_method
+from lai_platform import services
 from lai_platform.challenges.lookups import get_phase
-from lai_platform.leaderboards.pages import leaderboard_columns, leaderboard_rows, page_count
+from lai_platform.leaderboards.cache import cached_response
+from lai_platform.leaderboards.pages import (
+    leaderboard_columns,
+    leaderboard_rows,
+    page_count,
+    page_number,
+)
 from lai_platform.leaderboards.parts import current_part
 from lai_platform.leaderboards.ranks import ranking_settings
 from lai_platform.web import charts
@@ -15,18 +27,35 @@ from lai_platform.web.blueprint import web_bp
 
 @web_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
 def leaderboard(slug: str, phase_slug: str):
+    page = page_number(request.args.get("page"))
+    cache = services.get().pages
+    if g.user is None and not session:  # nothing personal on the page: the shared bytes
+        return cached_response(cache, slug, phase_slug, "html", page,
+                               lambda: _page(slug, phase_slug, page).encode(), "text/html")
+    return _page(slug, phase_slug, page)
+
+
+def _page(slug: str, phase_slug: str, page: int) -> str:
+    cache = services.get().pages
+    phase_id, version = cache.phase_version(slug, phase_slug)
+    board = cache.page((phase_id, version, "board", page),
+                       lambda: _board(slug, phase_slug, page).encode())
+    return render_template("leaderboard.html", phase=get_phase(slug, phase_slug),
+                           board=Markup(board.decode()))
+
+
+def _board(slug: str, phase_slug: str, page: int) -> str:
     phase = get_phase(slug, phase_slug)
-    page = max(request.args.get("page", 1, type=int), 1)
     rows = leaderboard_rows(phase, page)
     return render_template(
-        "leaderboard.html",
+        "_leaderboard_board.html",
         phase=phase,
         page=page,
         pages=page_count(phase),
         challenge=phase.challenge,
         rows=rows,
         stability_picture=_stability_picture(rows),
-        part=current_part(phase),
+        part=phase.ranked_on or current_part(phase),
         ranking_text=ranking_method(phase.ranking_method).describe(ranking_settings(phase)),
         metric_names=leaderboard_columns(phase),
         metrics=METRICS,
