@@ -31,13 +31,14 @@ from lai_platform.models import (  # noqa: E402
     Dataset,
     Phase,
     Result,
+    ResultDetail,
     Submission,
     User,
 )
+from lai_platform.scoring.vectors import pack  # noqa: E402
 
 
 def populate(n_entries: int, n_resamples: int) -> Phase:
-    rng = np.random.default_rng(0)
     challenge = Challenge(slug="bench", title="Bench")
     db.session.add(challenge)
     db.session.flush()
@@ -50,6 +51,14 @@ def populate(n_entries: int, n_resamples: int) -> Phase:
              for i in range(max(1, n_entries // 5))]
     db.session.add_all(users)
     db.session.flush()
+    populate_more(phase, n_entries, n_resamples, users)
+    return phase
+
+
+def populate_more(phase: Phase, n_entries: int, n_resamples: int,
+                  users: list[User] | None = None) -> None:
+    rng = np.random.default_rng(n_entries)
+    users = users or [db.session.scalars(db.select(User)).first()]
     for i in range(n_entries):
         auc = float(rng.uniform(0.6, 0.95))
         image = ContainerImage(user_id=users[i % len(users)].id, image_id="sha256:" + "0" * 64,
@@ -59,13 +68,15 @@ def populate(n_entries: int, n_resamples: int) -> Phase:
         metrics = {"n_cases": 3000, "metrics": {
             name: {"value": auc, "ci_low": auc - 0.03, "ci_high": auc + 0.03}
             for name in ("auc", "balanced_accuracy", "macro_f1", "kappa")}}
-        boot = np.clip(auc + rng.normal(0, 0.015, n_resamples), 0, 1).round(6).tolist()
+        boot = np.clip(auc + rng.normal(0, 0.015, n_resamples), 0, 1)
         db.session.add_all([image, sub])
         db.session.flush()
-        db.session.add(Result(submission_id=sub.id, phase_id=phase.id, metrics=metrics,
-                              primary_score=auc, resampled={"all": {"auc": boot}}))
+        db.session.add(Result(
+            submission_id=sub.id, phase_id=phase.id, metrics=metrics, primary_score=auc,
+            part_values={"all": {n: m["value"] for n, m in metrics["metrics"].items()}},
+            detail=ResultDetail(vectors=pack({"all": {"auc": boot}}, {})),
+        ))
     db.session.commit()
-    return phase
 
 
 def rank_on_read(phase: Phase) -> list:
@@ -83,27 +94,48 @@ def best_of(repeats: int, function) -> float:
     return min(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--entries", type=int, default=2000)
-    parser.add_argument("--resamples", type=int, default=1000)
-    args = parser.parse_args()
+def land_one(phase: Phase, n_resamples: int) -> float:
+    """A result lands on a ranked phase: the ranking job's cost (stability included)."""
+    populate_more(phase, 1, n_resamples)
+    db.session.expire_all()
+    return best_of(1, lambda: (recompute_ranks(phase), db.session.commit()))
+
+
+def measure(n_entries: int, n_resamples: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env({"LAI_DATA_DIR": tmp, "LAI_SECRET_KEY": "bench"})
         app = create_app(settings)
         with app.app_context():
             db.create_all()
-            phase = populate(args.entries, args.resamples)
-            recompute = best_of(1, lambda: (recompute_ranks(phase), db.session.commit()))
+            phase = populate(n_entries, n_resamples)
+            first = best_of(1, lambda: (recompute_ranks(phase), db.session.commit()))
+            landing = land_one(phase, n_resamples)
             db.session.expire_all()
             stored = best_of(5, lambda: (leaderboard_rows(phase), db.session.expire_all()))
-            naive = best_of(5, lambda: (rank_on_read(phase), db.session.expire_all()))
-    print(f"leaderboard of {args.entries} entries, {args.resamples} resamples each")
-    print(f"read (first page of {PER_PAGE}, stored ranks): {stored * 1000:.1f} ms; "
-          f"rank on every read: "
-          f"{naive * 1000:.1f} ms; ratio {naive / stored:.1f}x")
-    print(f"one recompute (a result lands; rank stability of the top 200 included): "
-          f"{recompute:.2f} s")
+            naive = best_of(3, lambda: (rank_on_read(phase), db.session.expire_all()))
+    return {"first": first, "landing": landing, "stored": stored, "naive": naive}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", default="1000,10000", help="comma-separated sizes")
+    parser.add_argument("--resamples", type=int, default=1000)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.entries.split(",")]
+    results = {n: measure(n, args.resamples) for n in sizes}
+    for n, r in results.items():
+        print(f"leaderboard of {n} entries, {args.resamples} resamples each")
+        print(f"  read (first page of {PER_PAGE}, stored ranks): {r['stored'] * 1000:.1f} ms; "
+              f"rank on every read: {r['naive'] * 1000:.1f} ms; "
+              f"ratio {r['naive'] / r['stored']:.1f}x")
+        print(f"  one result lands (ranking job, rank stability of the top 200 included): "
+              f"{r['landing']:.2f} s (first ranking of the phase: {r['first']:.2f} s)")
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        exponent = np.log(results[large]["landing"] / results[small]["landing"]) / np.log(
+            large / small)
+        print(f"ranking cost grows as entries^{exponent:.2f} from {small} to {large} entries "
+              f"(N log N would be about ^1.0-1.1)")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class Row:
 
 
 def leaderboard_rows(phase: Phase, page: int = 1, per_page: int = PER_PAGE) -> list[Row]:
-    """One page of the leaderboard, best first: a single indexed query on stored ranks.
+    """One page of the leaderboard, best first: a range of stored positions (one index scan).
 
     Metrics are shown on the part the stored ranks were computed on; when a phase closes,
     the ranking job's tick switches both to the private part together.
@@ -45,14 +45,14 @@ def leaderboard_rows(phase: Phase, page: int = 1, per_page: int = PER_PAGE) -> l
     part = phase.ranked_on or current_part(phase)
     results = db.session.scalars(
         select(Result)
-        .where(Result.phase_id == phase.id, Result.shown.is_(True))
+        .where(Result.phase_id == phase.id,
+               Result.position > (max(page, 1) - 1) * per_page,
+               Result.position <= max(page, 1) * per_page)
         .options(
             joinedload(Result.submission).joinedload(Submission.user),
             defer(Result.part_values),
         )
-        .order_by(Result.rank.is_(None), Result.rank, Result.submission_id)
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
+        .order_by(Result.position)
     ).all()
     return [Row(r, part_metrics(r, part)) for r in results]
 

@@ -28,7 +28,7 @@ from lai_platform.scoring.builtin import resample_counts
 DISPLAY_MODES = ("all", "best", "latest")
 # Stability is computed for the best-ranked entries only: its cost grows with entries².
 STABILITY_MAX_ENTRIES = 200
-_RANK_FIELDS = ("shown", "rank", "rank_low", "rank_high", "rank_hold_probability")
+_RANK_FIELDS = ("shown", "rank", "rank_low", "rank_high", "rank_hold_probability", "position")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Entry:
     rank_low: int | None = None
     rank_high: int | None = None
     rank_hold_probability: float | None = None
+    position: int | None = None
 
     def rank_fields(self) -> tuple:
         return tuple(getattr(self, name) for name in _RANK_FIELDS)
@@ -78,6 +79,9 @@ def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
         for entry, value in zip(shown, ranks, strict=True):
             entry.rank = value
         _store_stability(phase, method, shown, part)
+    in_order = sorted(shown, key=lambda e: (e.rank is None, e.rank or 0, e.submission_id))
+    for position, entry in enumerate(in_order, start=1):
+        entry.position = position
     _write_back(entries)
     phase.ranked_on = part
     phase.ranked_at = now

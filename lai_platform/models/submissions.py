@@ -79,7 +79,10 @@ class Result(db.Model):
     """
 
     __tablename__ = "results"
-    __table_args__ = (Index("ix_results_phase_rank", "phase_id", "rank"),)
+    __table_args__ = (
+        Index("ix_results_phase_rank", "phase_id", "rank"),
+        Index("ix_results_phase_position", "phase_id", "position"),
+    )
 
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
@@ -95,6 +98,8 @@ class Result(db.Model):
     rank_low: Mapped[int | None]  # bootstrap rank interval
     rank_high: Mapped[int | None]
     rank_hold_probability: Mapped[float | None]
+    # Place on the leaderboard (1, 2, ...) when shown: a page is a range of positions.
+    position: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="result")

@@ -56,6 +56,8 @@ def upgrade():
     )
     with op.batch_alter_table('results', schema=None) as batch_op:
         batch_op.add_column(sa.Column('part_values', sa.JSON(), nullable=False, server_default='{}'))
+        batch_op.add_column(sa.Column('position', sa.Integer(), nullable=True))
+        batch_op.create_index('ix_results_phase_position', ['phase_id', 'position'], unique=False)
 
     bind = op.get_bind()
     rows = bind.execute(sa.text(
@@ -106,6 +108,8 @@ def downgrade():
         batch_op.add_column(sa.Column('curves', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('resampled', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('case_scores', sa.JSON(), nullable=True))
+        batch_op.drop_index('ix_results_phase_position')
+        batch_op.drop_column('position')
         batch_op.drop_column('part_values')
     # The vectors are not converted back: a downgraded platform re-scores to rank on them.
     op.drop_table('result_details')
