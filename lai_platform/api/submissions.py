@@ -7,11 +7,11 @@ from flask import g, jsonify, request
 from lai_platform.api.auth import token_optional, token_required
 from lai_platform.api.blueprint import api_bp
 from lai_platform.challenges.lookups import get_phase
-from lai_platform.errors import NotFound, PlatformError
+from lai_platform.errors import NotFound
 from lai_platform.extensions import db
 from lai_platform.leaderboards.parts import current_part, visible_metrics
 from lai_platform.models import Submission, User
-from lai_platform.submissions.admission import admit
+from lai_platform.submissions.admission import admit_body
 from lai_platform.submissions.visibility import (
     can_view,
     is_owner_or_staff,
@@ -69,14 +69,10 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
 @api_bp.post("/challenges/<slug>/phases/<phase_slug>/submissions")
 @token_required
 def create_submission(slug: str, phase_slug: str):
-    phase = get_phase(slug, phase_slug)
-    upload = request.files.get("image")
-    if upload is None:
-        raise PlatformError(
-            "image_missing",
-            "Send the image as the multipart field 'image' (the output of `docker save`).",
-        )
-    submission = admit(g.user, phase, upload.stream, request.form.get("comment", ""))
+    # Refused at once (401, 403, 413, 429) before a byte of the body is read.
+    submission = admit_body(g.user, get_phase(slug, phase_slug), request.stream,
+                            request.content_type, request.content_length,
+                            request.args.get("comment", ""))
     return jsonify({"id": submission.id, "status": submission.status}), 202
 
 

@@ -14,7 +14,6 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
 # Caps for the JSON documents read into memory: real ones are a few KiB.
@@ -83,18 +82,18 @@ class Members:
 
 
 @contextmanager
-def scanned_archive(path: Path) -> Iterator[Members]:
-    """Read the archive at `path` once; its members stay readable inside the `with`."""
-    with path.open("rb") as raw:
-        is_gzip = _sniff_compression(raw)
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
-        recorder = _LastReadRecorder(stream)
-        try:
-            archive = _open_archive(recorder, is_gzip)
-            with archive:
-                yield _scan(archive, recorder, is_gzip)
-        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise corrupt(str(exc) or type(exc).__name__) from exc
+def scanned_archive(raw: IO[bytes]) -> Iterator[Members]:
+    """Read the archive in `raw` (seekable) once; its members stay readable inside the
+    `with`. Forward seeks skip layer data, so a plain tar is read only where it matters."""
+    is_gzip = _sniff_compression(raw)
+    stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
+    recorder = _LastReadRecorder(stream)
+    try:
+        archive = _open_archive(recorder, is_gzip)
+        with archive:
+            yield _scan(archive, recorder, is_gzip)
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise corrupt(str(exc) or type(exc).__name__) from exc
 
 
 def _sniff_compression(raw: IO[bytes]) -> bool:

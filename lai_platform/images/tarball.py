@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lai_platform.images.archive import (
     SAVE_HINT,
@@ -46,14 +46,20 @@ class ImageInfo:
 
 def inspect_image_tarball(path: Path, max_bytes: int) -> ImageInfo:
     """Check the tarball at `path`; raise ImageRejected with a clear reason if unusable."""
-    size = path.stat().st_size
+    with path.open("rb") as stream:
+        return inspect_image_stream(stream, path.stat().st_size, max_bytes)
+
+
+def inspect_image_stream(stream: IO[bytes], size: int, max_bytes: int) -> ImageInfo:
+    """Check a tarball of `size` bytes read from a seekable `stream` (a local file, or an
+    object in storage); raise ImageRejected with a clear reason if unusable."""
     if size > max_bytes:
         raise ImageRejected(
             "too_large",
             f"The image file is {mb(size)}, over this phase's limit of {mb(max_bytes)}. "
             "Make the image smaller (e.g. a slim base image, no build tools or caches).",
         )
-    with scanned_archive(path) as members:
+    with scanned_archive(stream) as members:
         return _inspect(members, size)
 
 
@@ -197,4 +203,4 @@ def _text(value: Any) -> str:
 
 
 
-__all__ = ["ImageInfo", "ImageRejected", "inspect_image_tarball"]
+__all__ = ["ImageInfo", "ImageRejected", "inspect_image_stream", "inspect_image_tarball"]

@@ -1,16 +1,21 @@
-"""Taking a submission in: who may submit, the upload, image validation and quotas.
+"""Taking a submission in, in three steps so that no database connection waits on a body:
 
-Quota checks run after taking a write lock on the participant's row, so two concurrent
-requests cannot both take the last slot.
+1. `check_may_submit` (database, before the body is read): participant approved, phase
+   open, quota not used up, declared size within the phase's limit. Gives a `Ticket`.
+2. The body is streamed into storage (`uploads.receive`, no database) and the stored
+   tarball is validated where it lies (`inspect_stored`, no database, no copy).
+3. `register` (database): the quota again, atomically, after taking a write lock on the
+   participant's row (two requests cannot both take the last slot); then the rows.
+
+A refusal after the image was stored deletes it: nothing is left behind.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import func, select, update
@@ -19,88 +24,132 @@ from lai_platform import services
 from lai_platform.challenges.participation import require_approved
 from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
-from lai_platform.images.tarball import ImageRejected, inspect_image_tarball
+from lai_platform.images.tarball import ImageInfo, ImageRejected, inspect_image_stream
 from lai_platform.models import ContainerImage, Participation, Phase, Submission, User
 from lai_platform.models._time import utcnow
+from lai_platform.storage import Storage
+from lai_platform.submissions.uploads import (
+    MULTIPART_SLACK,
+    ImageSink,
+    copy_into,
+    receive,
+    too_large,
+)
 
-CHUNK = 1024 * 1024
+
+@dataclass(frozen=True)
+class Ticket:
+    """What the early checks established, as plain values (no database objects)."""
+
+    user_id: int
+    phase_id: int
+    participation_id: int
+    max_bytes: int
+
+    def image_key(self) -> str:
+        return f"images/{self.user_id}/{uuid.uuid4().hex}.tar"
 
 
-def admit(user: User, phase: Phase, upload: BinaryIO, comment: str = "") -> Submission:
-    """Validate and store an uploaded image and queue a submission; raises PlatformError."""
+def check_may_submit(user: User, phase: Phase, content_length: int | None = None) -> Ticket:
+    """Everything that can be refused before the body is read; raises PlatformError."""
     participation = require_approved(user, phase.challenge)
     now = utcnow()
     if not phase.is_open(now):
         raise PlatformError("phase_closed", f"The phase '{phase.title}' is not open.", 403)
-    check_quota(user, phase, now)  # early, before a long upload; again under the lock below
+    check_quota(user.id, phase, now)
+    if content_length is not None and content_length > phase.image_max_bytes + MULTIPART_SLACK:
+        raise too_large(phase.image_max_bytes)
+    return Ticket(user.id, phase.id, participation.id, phase.image_max_bytes)
 
-    settings = services.get().settings
-    upload_dir = settings.data_dir / "uploads"
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=upload_dir, suffix=".tar")
-    tmp = Path(tmp_name)
+
+def inspect_stored(storage: Storage, key: str, size: int, max_bytes: int) -> ImageInfo:
+    """Validate the tarball where it is stored; refused: deleted, and PlatformError(422)."""
+    if size == 0:
+        storage.delete(key)
+        raise PlatformError("image_missing", "The upload is empty: send the `docker save` file.")
     try:
-        with os.fdopen(fd, "wb") as out:
-            digest = _copy_limited(upload, out, phase.image_max_bytes)
-        try:
-            info = inspect_image_tarball(tmp, phase.image_max_bytes)
-        except ImageRejected as exc:
-            raise PlatformError(f"image_{exc.code}", exc.message, 422) from exc
-        key = f"images/{user.id}/{digest}.tar"
-        storage = services.get().storage
-        if not storage.exists(key):
-            with tmp.open("rb") as stream:
-                storage.save(key, stream)
-    finally:
-        tmp.unlink(missing_ok=True)
+        with storage.open(key) as stream:
+            return inspect_image_stream(stream, size, max_bytes)
+    except ImageRejected as exc:
+        storage.delete(key)
+        raise PlatformError(f"image_{exc.code}", exc.message, 422) from exc
 
+
+def register(ticket: Ticket, key: str, sha256: str, info: ImageInfo,
+             comment: str = "") -> Submission:
+    """The final, atomic quota check and the rows; queues the run. Refused: deleted."""
+    storage = services.get().storage
+    now = utcnow()
     # Lock the participation row (an UPDATE locks in PostgreSQL and SQLite alike), then count.
     db.session.execute(
         update(Participation)
-        .where(Participation.id == participation.id)
+        .where(Participation.id == ticket.participation_id)
         .values(last_submission_at=now)
     )
+    phase = db.session.get(Phase, ticket.phase_id)
     try:
-        check_quota(user, phase, now)
+        check_quota(ticket.user_id, phase, now)
     except PlatformError:
         db.session.rollback()
+        storage.delete(key)
         raise
-    image = ContainerImage(
-        user_id=user.id,
-        image_id=info.image_id,
-        storage_key=key,
-        size_bytes=info.size_bytes,
-        architecture=info.architecture,
-        repo_tags=list(info.repo_tags),
-    )
-    submission = Submission(phase=phase, user=user, image=image, comment=comment[:500])
+    key = _known_copy(ticket.user_id, sha256, key, storage)
+    image = ContainerImage(user_id=ticket.user_id, image_id=info.image_id, storage_key=key,
+                           tarball_sha256=sha256, size_bytes=info.size_bytes,
+                           architecture=info.architecture, repo_tags=list(info.repo_tags))
+    submission = Submission(phase_id=ticket.phase_id, user_id=ticket.user_id, image=image,
+                            comment=comment[:500])
     db.session.add_all([image, submission])
     db.session.commit()
     services.get().jobs.enqueue(submission.id)
     return submission
 
 
-def _copy_limited(src: BinaryIO, dst: BinaryIO, limit: int) -> str:
-    sha = hashlib.sha256()
-    total = 0
-    while chunk := src.read(CHUNK):
-        total += len(chunk)
-        if total > limit:
-            raise PlatformError(
-                "image_too_large",
-                f"The image is larger than this phase's limit of {limit / 2**20:.0f} MB.",
-                413,
-            )
-        sha.update(chunk)
-        dst.write(chunk)
-    if total == 0:
-        raise PlatformError("image_missing", "The upload is empty: send the `docker save` file.")
-    return sha.hexdigest()
+def _known_copy(user_id: int, sha256: str, key: str, storage: Storage) -> str:
+    """The same person uploading the same tarball again: keep one stored copy."""
+    earlier = db.session.scalar(
+        select(ContainerImage.storage_key)
+        .where(ContainerImage.user_id == user_id, ContainerImage.tarball_sha256 == sha256)
+        .limit(1)
+    )
+    if earlier is None or earlier == key or not storage.exists(earlier):
+        return key
+    storage.delete(key)
+    return earlier
 
 
-def counted_submissions(user: User, phase: Phase, since: datetime | None = None) -> int:
+def admit(user: User, phase: Phase, upload: BinaryIO, comment: str = "") -> Submission:
+    """All three steps for an image that is already a stream (commands, the demo)."""
+    ticket = check_may_submit(user, phase)
+    storage = services.get().storage
+    with ImageSink(storage, ticket.image_key(), ticket.max_bytes) as sink:
+        copy_into(sink, upload)
+    info = inspect_stored(storage, sink.key, sink.size, ticket.max_bytes)
+    return register(ticket, sink.key, sink.sha256, info, comment)
+
+
+def admit_body(user: User, phase: Phase, body: BinaryIO, content_type: str | None,
+               content_length: int | None, comment: str = "",
+               check_field: Callable[[str, str | None], None] | None = None) -> Submission:
+    """All three steps for an HTTP request body (see `uploads.receive`)."""
+    ticket = check_may_submit(user, phase, content_length)
+    db.session.close()  # no database connection is held while the body streams in
+    storage = services.get().storage
+    received = receive(body, content_type, storage, ticket.image_key(), ticket.max_bytes,
+                       check_field)
+    if received.key is None:
+        raise PlatformError(
+            "image_missing",
+            "Send the image as the multipart field 'image' (the output of `docker save`).",
+        )
+    info = inspect_stored(storage, received.key, received.size, ticket.max_bytes)
+    return register(ticket, received.key, received.sha256, info,
+                    received.fields.get("comment", comment))
+
+
+def counted_submissions(user_id: int, phase: Phase, since: datetime | None = None) -> int:
     query = select(func.count(Submission.id)).where(
-        Submission.user_id == user.id,
+        Submission.user_id == user_id,
         Submission.phase_id == phase.id,
         Submission.counts_against_quota.is_(True),
     )
@@ -109,9 +158,9 @@ def counted_submissions(user: User, phase: Phase, since: datetime | None = None)
     return db.session.scalar(query) or 0
 
 
-def check_quota(user: User, phase: Phase, now: datetime) -> None:
+def check_quota(user_id: int, phase: Phase, now: datetime) -> None:
     if phase.submissions_total is not None:
-        used = counted_submissions(user, phase)
+        used = counted_submissions(user_id, phase)
         if used >= phase.submissions_total:
             raise PlatformError(
                 "quota_exceeded",
@@ -119,7 +168,7 @@ def check_quota(user: User, phase: Phase, now: datetime) -> None:
                 429,
             )
     if phase.submissions_per_day is not None:
-        used = counted_submissions(user, phase, since=now - timedelta(days=1))
+        used = counted_submissions(user_id, phase, since=now - timedelta(days=1))
         if used >= phase.submissions_per_day:
             raise PlatformError(
                 "quota_exceeded",

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from evaluator import METRICS
 from lai_platform.challenges.lookups import get_phase
 from lai_platform.errors import PlatformError
-from lai_platform.extensions import db
+from lai_platform.extensions import csrf, db
 from lai_platform.leaderboards.parts import current_part, visible_curves, visible_metrics
 from lai_platform.models import Submission
-from lai_platform.submissions.admission import admit
+from lai_platform.submissions.admission import admit_body
 from lai_platform.submissions.visibility import (
     can_view,
     is_owner_or_staff,
@@ -23,23 +27,48 @@ from lai_platform.web.auth import login_required
 from lai_platform.web.blueprint import web_bp
 
 
-@web_bp.route("/challenges/<slug>/phases/<phase_slug>/submit", methods=("GET", "POST"))
+@web_bp.get("/challenges/<slug>/phases/<phase_slug>/submit")
 @login_required
 def submit(slug: str, phase_slug: str):
     phase = get_phase(slug, phase_slug)
-    if request.method == "POST":
-        upload = request.files.get("image")
-        if upload is None or not upload.filename:
-            flash("Choose the .tar file that `docker save` wrote.", "error")
-        else:
-            try:
-                sub = admit(g.user, phase, upload.stream, request.form.get("comment", ""))
-            except PlatformError as exc:
-                flash(exc.message, "error")
-            else:
-                flash("Submission received: it is queued to run.", "success")
-                return redirect(url_for("web.submission", submission_id=sub.id))
     return render_template("submit.html", phase=phase, challenge=phase.challenge)
+
+
+@web_bp.post("/challenges/<slug>/phases/<phase_slug>/submit")
+@csrf.exempt  # checked as the form streams in: the token field must precede the image
+@login_required
+def upload(slug: str, phase_slug: str):
+    try:
+        sub = admit_body(g.user, get_phase(slug, phase_slug), request.stream,
+                         request.content_type, request.content_length,
+                         check_field=_csrf_before_image())
+    except PlatformError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.submit", slug=slug, phase_slug=phase_slug))
+    flash("Submission received: it is queued to run.", "success")
+    return redirect(url_for("web.submission", submission_id=sub.id))
+
+
+def _csrf_before_image() -> Callable[[str, str | None], None]:
+    checked = False
+
+    def check(name: str, value: str | None) -> None:
+        nonlocal checked
+        if name == "csrf_token":
+            try:
+                validate_csrf(value)
+            except ValidationError as exc:
+                raise _stale_form() from exc
+            checked = True
+        elif name == "image" and not checked:
+            raise _stale_form()
+
+    return check
+
+
+def _stale_form() -> PlatformError:
+    return PlatformError("csrf_failed", "The form has expired or was not sent from this site: "
+                         "reload the page and submit again.", 400)
 
 
 @web_bp.get("/submissions/<int:submission_id>")

@@ -1,0 +1,51 @@
+"""File storage behind one small interface: a local folder, or S3 (any S3-compatible store)."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import BinaryIO, Protocol
+from urllib.parse import parse_qs, urlparse
+
+from lai_platform.storage.keys import check_key
+from lai_platform.storage.local import LocalStorage
+from lai_platform.storage.s3 import S3Storage
+
+
+class Writer(Protocol):
+    def write(self, data: bytes) -> int: ...
+
+
+class Storage(Protocol):
+    def save(self, key: str, stream: BinaryIO) -> int: ...
+
+    def writer(self, key: str) -> AbstractContextManager[Writer]:
+        """Write an object piece by piece; it appears whole when the `with` ends without an
+        error, and not at all otherwise. Memory stays flat whatever the size."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The object's bytes; the stream can seek (forward seeks skip what is not read)."""
+        ...
+
+    def size(self, key: str) -> int: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+
+    def local_path(self, key: str) -> AbstractContextManager[Path]:
+        """A readable local file with the object's bytes."""
+        ...
+
+
+def storage_from_url(url: str) -> Storage:
+    """`file:///abs/path` or `s3://bucket/prefix?endpoint_url=http://127.0.0.1:9000`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return LocalStorage(Path(parsed.path))
+    if parsed.scheme == "s3":
+        endpoint = parse_qs(parsed.query).get("endpoint_url", [None])[0]
+        return S3Storage(parsed.netloc, parsed.path, endpoint_url=endpoint)
+    raise ValueError(f"LAI_STORAGE_URL must start with file:// or s3://, got {url!r}")
+
+
+__all__ = ["LocalStorage", "S3Storage", "Storage", "Writer", "check_key", "storage_from_url"]
