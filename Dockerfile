@@ -6,8 +6,8 @@ COPY lai_platform lai_platform
 COPY evaluator evaluator
 RUN pip install --no-cache-dir .
 # Templates, static files and migrations are inside the installed package.
-COPY app.py ./
+COPY app.py gunicorn.conf.py ./
 COPY examples examples
 ENV LAI_DATA_DIR=/var/lib/lai
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "600", "app:app"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "app:app"]

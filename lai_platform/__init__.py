@@ -73,7 +73,10 @@ def create_app(
 
 
 def _engine_options(url: str) -> dict:
+    # Requests hold a connection only for short reads and writes (never while a body
+    # streams), but a web worker has many threads: a roomy pool, and waiting for it.
+    pool = {"pool_size": 10, "max_overflow": 20, "pool_timeout": 30}
     if url.startswith("sqlite"):
         # Worker threads and web requests share the file: wait for locks instead of failing.
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}, **pool}
+    return {"pool_pre_ping": True, **pool}

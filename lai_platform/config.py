@@ -40,13 +40,21 @@ class Settings:
             storage_url=env.get("LAI_STORAGE_URL") or f"file://{data_dir / 'storage'}",
             broker_url=env.get("LAI_BROKER_URL", ""),
             secret_key=env.get("LAI_SECRET_KEY") or _persistent_secret(data_dir),
-            worker_threads=int(env.get("LAI_WORKER_THREADS", "1")),
+            worker_threads=_worker_threads(env.get("LAI_WORKER_THREADS", "auto")),
             bootstrap_resamples=int(env.get("LAI_BOOTSTRAP_RESAMPLES", "1000")),
             heartbeat_timeout_s=int(env.get("LAI_HEARTBEAT_TIMEOUT_S", "120")),
             max_attempts=int(env.get("LAI_MAX_ATTEMPTS", "3")),
             max_upload_bytes=int(env.get("LAI_MAX_UPLOAD_BYTES", str(16 * 2**30))),
             leaderboard_ttl_s=float(env.get("LAI_LEADERBOARD_TTL_S", "1")),
         )
+
+
+def _worker_threads(value: str) -> int:
+    """`auto`: two per CPU. Threads also stage, load and score; the containers themselves
+    take turns for the host's CPUs and memory (runner.budget)."""
+    if value.strip().lower() == "auto":
+        return 2 * (os.cpu_count() or 1)
+    return max(1, int(value))
 
 
 def _persistent_secret(data_dir: Path) -> str:

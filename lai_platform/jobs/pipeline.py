@@ -128,6 +128,8 @@ def _execute(submission: Submission) -> None:
 
 def _load_image(submission: Submission) -> None:
     svc = services.get()
+    if svc.executor.has_image(submission.image.image_id):
+        return  # loaded before: the tarball need not even be fetched from storage
     with svc.storage.local_path(submission.image.storage_key) as tarball:
         try:
             svc.executor.load_image(tarball, submission.image.image_id)

@@ -93,6 +93,11 @@ class ThreadJobQueue:
             remove_stray_containers()
             self._tick()
         self.runs.start(self.settings.worker_threads)
+        log.warning(
+            "running up to %d submissions at once; their containers share this machine's "
+            "CPUs and memory under each phase's limits (LAI_WORKER_THREADS to change)",
+            self.settings.worker_threads,
+        )
         self.rankings.start(1)
         self._reaper = threading.Thread(target=self._reap, name="lai-reaper", daemon=True)
         self._reaper.start()

@@ -20,6 +20,7 @@ from lai_platform.runner.base import (
     RunResult,
     RunSpec,
 )
+from lai_platform.runner.budget import HostBudget
 from lai_platform.runner.diagnosis import Ending, diagnose
 from lai_platform.runner.docker_options import PLATFORM_LABEL, container_options
 from lai_platform.runner.logs import LogCapture
@@ -57,6 +58,7 @@ class DockerExecutor:
         self._load_locks: dict[str, threading.Lock] = {}
         self._load_locks_guard = threading.Lock()
         self._host_cpus: int | None = None
+        self._budget: HostBudget | None = None
 
     # -- images ---------------------------------------------------------------------------
 
@@ -101,8 +103,9 @@ class DockerExecutor:
             if spec.name:
                 self._remove_stale_namesake(spec.name)
             options = container_options(spec, self._cpu_count())
-            container = self._client.containers.create(spec.image_id, **options)
-            return self._run_created(container, spec, capture)
+            with self.budget().hold(spec.limits.cpus, spec.limits.memory_mb):
+                container = self._client.containers.create(spec.image_id, **options)
+                return self._run_created(container, spec, capture)
         except ImageNotFound:
             log.error("run %s: image %s is not loaded", spec.name, spec.image_id)
             return RunResult.failed(
@@ -191,6 +194,15 @@ class DockerExecutor:
         if stale.labels.get(PLATFORM_LABEL) == "1":
             log.warning("removing stale container %s (%s)", name, stale.id)
             _remove_container(stale)
+
+    def budget(self) -> HostBudget:
+        """The engine's machine: what its containers may take together."""
+        if self._budget is None:
+            info = self._client.info()
+            cpus = int(info.get("NCPU") or 1)
+            memory_mb = int(info.get("MemTotal") or 2**40) // 2**20
+            self._budget = HostBudget(cpus, memory_mb)
+        return self._budget
 
     def _cpu_count(self) -> int | None:
         # Docker refuses more CPUs than the machine has; cap rather than fail every run.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import requests
 from docker.types import DeviceRequest
 
 from lai_platform.runner import DockerExecutor, FailureReason, RunLimits, RunSpec
+from lai_platform.runner.budget import HostBudget
 from lai_platform.runner.diagnosis import Ending, diagnose
 from lai_platform.runner.docker_options import PLATFORM_LABEL, container_options
 from lai_platform.runner.logs import LogCapture
@@ -220,3 +222,29 @@ def test_an_engine_that_is_gone_still_raises(tmp_path: Path) -> None:
     spec = RunSpec("sha256:" + "0" * 64, tmp_path, tmp_path, LIMITS)
     with pytest.raises(requests.exceptions.ConnectionError):
         executor._supervise(Gone([requests.exceptions.ReadTimeout("x")]), spec, time.monotonic())
+
+
+def test_containers_take_turns_for_the_hosts_cpus_and_memory() -> None:
+    budget = HostBudget(cpus=2, memory_mb=1000)
+    inside: list[int] = []
+    peak = 0
+    lock = threading.Lock()
+
+    def run(cpus: float, memory: int) -> None:
+        nonlocal peak
+        with budget.hold(cpus, memory):
+            with lock:
+                inside.append(1)
+                peak = max(peak, len(inside))
+            time.sleep(0.05)
+            with lock:
+                inside.pop()
+
+    threads = [threading.Thread(target=run, args=(1, 400)) for _ in range(6)]
+    threads.append(threading.Thread(target=run, args=(8, 10)))  # bigger than the host: alone
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert peak == 2 and not any(t.is_alive() for t in threads)
+    assert budget._free_cpus == 2 and budget._free_memory == 1000
