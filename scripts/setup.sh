@@ -13,6 +13,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)  # test images:
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v chromium >/dev/null || need+=(chromium)
+command -v wrk >/dev/null || need+=(wrk)  # bench/load.py: HTTP load on loopback
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   apt-get update -qq

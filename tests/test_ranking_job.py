@@ -3,12 +3,15 @@ leaderboard pages are bytes cached per ranking version, with an ETag."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 from evaluator import parse_predictions
 from lai_platform.challenges.datasets import ground_truth_of
 from lai_platform.extensions import db
 from lai_platform.jobs.pipeline import record_success
+from lai_platform.leaderboards.cache import PageCache
 from lai_platform.leaderboards.ranking_job import phases_due, rank_phase, request_ranking
 from lai_platform.models import ContainerImage, Phase, Submission, User
 from lai_platform.models._time import utcnow
@@ -119,3 +122,29 @@ def test_out_of_range_pages_are_empty_not_errors(demo_platform):
         assert answer.status_code == 200
     html = client.get("/challenges/lai-liver/phases/development/leaderboard?page=99999999999")
     assert html.status_code == 200
+
+
+def test_one_reader_renders_a_new_version_while_the_others_serve_the_last():
+    cache = PageCache()
+    assert cache.page(("board", 1), 1, lambda: b"version 1") == (1, b"version 1")
+    renders, gate = [], threading.Event()
+
+    def render() -> bytes:
+        renders.append(1)
+        gate.wait(10)
+        return b"version 2"
+
+    answers: list[tuple[int, bytes]] = []
+    readers = [threading.Thread(target=lambda: answers.append(
+        cache.page(("board", 1), 2, render))) for _ in range(10)]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + 10
+    while len(answers) < 9 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert answers.count((1, b"version 1")) == 9  # nobody waited for the render
+    gate.set()
+    for reader in readers:
+        reader.join(10)
+    assert renders == [1] and answers.count((2, b"version 2")) == 1
+    assert cache.page(("board", 1), 2, render) == (2, b"version 2")

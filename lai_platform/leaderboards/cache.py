@@ -24,43 +24,74 @@ PUBLIC_CACHING = "public, max-age=1, s-maxage=1, stale-while-revalidate=10"
 
 
 class PageCache:
-    """Per process: (phase id, version) by slugs, and rendered pages by version."""
+    """Per process: (phase id, version) by slugs, and the newest rendered bytes of each page.
+
+    When a new version appears, one thread renders the page while the others keep serving
+    the bytes they have (for the milliseconds that takes): a new ranking never makes a crowd
+    of readers render the same page at once.
+    """
 
     def __init__(self, version_ttl_s: float = 1.0, capacity: int = 2048) -> None:
         self.version_ttl_s = version_ttl_s
         self.capacity = capacity
         self._versions: dict[tuple[str, str], tuple[float, int, int]] = {}
-        self._pages: OrderedDict[tuple, bytes] = OrderedDict()
+        self._refreshing: set[tuple[str, str]] = set()
+        self._pages: OrderedDict[tuple, tuple[int, bytes]] = OrderedDict()
+        self._building: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
 
     def phase_version(self, slug: str, phase_slug: str) -> tuple[int, int]:
         """(phase id, ranking version); NotFound for an unknown phase."""
-        now = time.monotonic()
-        known = self._versions.get((slug, phase_slug))
-        if known is not None and now - known[0] < self.version_ttl_s:
-            return known[1], known[2]
-        row = db.session.execute(
-            select(Phase.id, Phase.ranks_version)
-            .join(Challenge, Challenge.id == Phase.challenge_id)
-            .where(Challenge.slug == slug, Phase.slug == phase_slug)
-        ).first()
+        name, now = (slug, phase_slug), time.monotonic()
+        with self._lock:
+            known = self._versions.get(name)
+            fresh = known is not None and now - known[0] < self.version_ttl_s
+            if fresh or (known is not None and name in self._refreshing):
+                return known[1], known[2]  # another thread is asking the database already
+            self._refreshing.add(name)
+        try:
+            row = db.session.execute(
+                select(Phase.id, Phase.ranks_version)
+                .join(Challenge, Challenge.id == Phase.challenge_id)
+                .where(Challenge.slug == slug, Phase.slug == phase_slug)
+            ).first()
+        finally:
+            with self._lock:
+                self._refreshing.discard(name)
         if row is None:
             raise NotFound(f"No phase '{phase_slug}' in challenge '{slug}'.")
-        self._versions[(slug, phase_slug)] = (now, row[0], row[1])
+        with self._lock:
+            self._versions[name] = (now, row[0], row[1])
         return row[0], row[1]
 
-    def page(self, key: tuple, build: Callable[[], bytes]) -> bytes:
+    def page(self, key: tuple, version: int, build: Callable[[], bytes]) -> tuple[int, bytes]:
+        """(version, bytes) of the page `key`: this version's, or, while another thread
+        renders it, the newest one there is."""
         with self._lock:
-            body = self._pages.get(key)
-            if body is not None:
+            entry = self._pages.get(key)
+            if entry is not None and entry[0] >= version:
                 self._pages.move_to_end(key)
-                return body
-        body = build()  # outside the lock: two readers may both build; both get the same
+                return entry
+            rendering = self._building.get(key)
+            if rendering is None:
+                self._building[key] = threading.Event()
+        if rendering is not None:
+            if entry is not None:
+                return entry
+            rendering.wait(30)
+            return self._pages.get(key) or (version, build())
+        try:
+            body = build()
+        finally:
+            with self._lock:
+                done = self._building.pop(key)
         with self._lock:
-            self._pages[key] = body
+            self._pages[key] = (version, body)
+            self._pages.move_to_end(key)
             while len(self._pages) > self.capacity:
                 self._pages.popitem(last=False)
-        return body
+        done.set()
+        return version, body
 
     def forget(self) -> None:
         """Drop everything (an organizer's change that is not a ranking, and tests)."""
@@ -73,12 +104,16 @@ def cached_response(cache: PageCache, slug: str, phase_slug: str, kind: str, pag
                     build: Callable[[], bytes], mimetype: str) -> Response:
     """A page of a leaderboard from `cache`, or 304 when the reader has this version."""
     phase_id, version = cache.phase_version(slug, phase_slug)
-    etag = f"lb-{phase_id}-{version}-{kind}-{page}"
     headers = {"Cache-Control": PUBLIC_CACHING, "Vary": "Cookie, Accept-Encoding"}
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains(_etag(phase_id, version, kind, page)):
         response = Response(status=304, headers=headers)
-    else:
-        body = cache.page((phase_id, version, kind, page), build)
-        response = Response(body, mimetype=mimetype, headers=headers)
-    response.set_etag(etag)
+        response.set_etag(_etag(phase_id, version, kind, page))
+        return response
+    served, body = cache.page((phase_id, kind, page), version, build)
+    response = Response(body, mimetype=mimetype, headers=headers)
+    response.set_etag(_etag(phase_id, served, kind, page))
     return response
+
+
+def _etag(phase_id: int, version: int, kind: str, page: int) -> str:
+    return f"lb-{phase_id}-{version}-{kind}-{page}"

@@ -38,8 +38,8 @@ def leaderboard(slug: str, phase_slug: str):
 def _page(slug: str, phase_slug: str, page: int) -> str:
     cache = services.get().pages
     phase_id, version = cache.phase_version(slug, phase_slug)
-    board = cache.page((phase_id, version, "board", page),
-                       lambda: _board(slug, phase_slug, page).encode())
+    _, board = cache.page((phase_id, "board", page), version,
+                          lambda: _board(slug, phase_slug, page).encode())
     return render_template("leaderboard.html", phase=get_phase(slug, phase_slug),
                            board=Markup(board.decode()))
 
