@@ -19,7 +19,9 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
+import boto3
 import requests
 import yaml
 from leaderboard_bench import populate, populate_more
@@ -206,6 +208,22 @@ def huge_upload(quick: bool) -> Iterator[str]:
             yield (f"{server}: {size_gib:g} GiB upload answered {answer.status_code} in "
                    f"{took:.1f} s; cp of the file {copy:.1f} s (ratio {took / copy:.2f}); "
                    f"web process peak memory {rss:.0f} MB (reference: 150 MB)")
+            if production:
+                direct = _time_direct_s3(stack, tarball)
+                yield (f"  the same file sent straight to the same S3 endpoint with boto3: "
+                       f"{direct:.1f} s (ratio {took / direct:.2f})")
+
+
+def _time_direct_s3(stack: Stack, tarball: Path) -> float:
+    """The store's own speed: boto3's managed upload of the file, no platform between."""
+    url = urlparse(stack.env["LAI_STORAGE_URL"])
+    endpoint = parse_qs(url.query)["endpoint_url"][0]
+    client = boto3.client("s3", endpoint_url=endpoint)
+    started = time.monotonic()
+    client.upload_file(str(tarball), url.netloc, "direct/reference.tar")
+    took = time.monotonic() - started
+    client.delete_object(Bucket=url.netloc, Key="direct/reference.tar")
+    return took
 
 
 def huge_tarball(size_gib: float) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -79,3 +80,28 @@ def test_storage_urls(tmp_path):
     assert isinstance(storage_from_url("s3://bucket/p?endpoint_url=http://127.0.0.1:1"), S3Storage)
     with pytest.raises(ValueError, match="file:// or s3://"):
         storage_from_url("ftp://x")
+
+
+def test_a_writer_streams_parts_and_readers_seek(storage):
+    payload = os.urandom(3 * 2**20) * 7  # 21 MiB: several parts
+    with storage.writer("images/2/big.tar") as out:
+        for start in range(0, len(payload), 2**20):
+            out.write(payload[start:start + 2**20])
+    assert storage.size("images/2/big.tar") == len(payload)
+    with storage.open("images/2/big.tar") as stream:
+        assert stream.read(10) == payload[:10]
+        stream.seek(5 * 2**20)  # a long jump forward
+        assert stream.read(100) == payload[5 * 2**20:5 * 2**20 + 100]
+        stream.seek(100, io.SEEK_CUR)  # a short one
+        assert stream.read(5) == payload[5 * 2**20 + 200:5 * 2**20 + 205]
+        stream.seek(0)  # and back
+        assert stream.read(4) == payload[:4]
+        stream.seek(-3, io.SEEK_END)
+        assert stream.read() == payload[-3:]
+
+
+def test_a_failed_write_leaves_nothing(storage):
+    with pytest.raises(RuntimeError), storage.writer("images/3/cut.tar") as out:
+        out.write(os.urandom(9 * 2**20))  # a part is already on its way
+        raise RuntimeError("the client went away")
+    assert not storage.exists("images/3/cut.tar")

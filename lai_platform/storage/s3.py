@@ -7,18 +7,21 @@ seek skips along (or, for a long jump, restarts at the new offset with a range r
 from __future__ import annotations
 
 import io
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lai_platform.storage.keys import check_key
 
-PART_BYTES = 16 * 2**20  # S3 wants parts of at least 5 MiB (but the last)
+PART_BYTES = 5 * 2**20  # S3 wants parts of at least 5 MiB (but the last)
 _SKIP_BY_READING = 2**20  # a shorter forward seek reads on rather than opening a new GET
 
 
@@ -26,7 +29,11 @@ class S3Storage:
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = boto3.client("s3", endpoint_url=endpoint_url)
+        # Checksums only where S3 requires them: the platform hashes every upload itself, and
+        # a streamed checksum would hold another copy of each part.
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, config=Config(
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required"))
 
     def _key(self, key: str) -> str:
         check_key(key)
@@ -73,7 +80,9 @@ class S3Storage:
 
 
 class _MultipartWriter:
-    """Buffers at most one part in memory; nothing is visible until `complete`."""
+    """Sends each full part from a thread of its own while the next one fills, so a body
+    streams in and out at once; at most three parts are in memory. Nothing is visible until
+    `complete`."""
 
     def __init__(self, client, bucket: str, key: str) -> None:
         self.client, self.bucket, self.key = client, bucket, key
@@ -81,40 +90,70 @@ class _MultipartWriter:
         self.parts: list[dict] = []
         self.buffer = bytearray()
         self.size = 0
+        self._outbox: queue.Queue[tuple[int, bytes | bytearray] | None] = queue.Queue(maxsize=1)
+        self._sender: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def write(self, data: bytes) -> int:
         self.buffer += data
         self.size += len(data)
-        while len(self.buffer) >= PART_BYTES:
-            self._send(bytes(self.buffer[:PART_BYTES]))
-            del self.buffer[:PART_BYTES]
+        if len(self.buffer) >= PART_BYTES:
+            part, self.buffer = self.buffer, bytearray()
+            self._queue(part)  # handed over, not copied
         return len(data)
 
     def tell(self) -> int:
         return self.size
 
-    def _send(self, part: bytes) -> None:
-        if self.upload_id is None:
+    def _queue(self, part: bytes | bytearray) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._sender is None:
             self.upload_id = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key)["UploadId"]
-        number = len(self.parts) + 1
-        answer = self.client.upload_part(Bucket=self.bucket, Key=self.key, PartNumber=number,
-                                         UploadId=self.upload_id, Body=part)
-        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+            self._sender = threading.Thread(target=self._send_all, daemon=True)
+            self._sender.start()
+        self._outbox.put((len(self.parts) + 1, part))
+        self.parts.append({"PartNumber": len(self.parts) + 1})
+
+    def _send_all(self) -> None:
+        while (item := self._outbox.get()) is not None:
+            number, part = item
+            if self._error is not None:
+                continue  # drain: the writer will raise
+            try:
+                answer = self.client.upload_part(Bucket=self.bucket, Key=self.key,
+                                                 PartNumber=number, UploadId=self.upload_id,
+                                                 Body=part)
+                self.parts[number - 1]["ETag"] = answer["ETag"]
+            except BaseException as error:  # handed to the writer's thread
+                self._error = error
+
+    def _finish_sending(self) -> None:
+        if self._sender is not None:
+            self._outbox.put(None)
+            self._sender.join()
+        if self._error is not None:
+            raise self._error
 
     def complete(self) -> None:
-        if self.upload_id is None:  # small: one plain PUT
+        if self._sender is None:  # small: one plain PUT
             self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer))
             return
         if self.buffer:
-            self._send(bytes(self.buffer))
-            self.buffer.clear()
+            part, self.buffer = self.buffer, bytearray()
+            self._queue(part)
+        self._finish_sending()
         self.client.complete_multipart_upload(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
             MultipartUpload={"Parts": self.parts})
 
     def abort(self) -> None:
-        if self.upload_id is not None:
+        if self._sender is not None:
+            try:
+                self._finish_sending()
+            except BaseException:  # the upload is being thrown away anyway
+                pass
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
                                                UploadId=self.upload_id)
 
