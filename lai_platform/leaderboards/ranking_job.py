@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from lai_platform.extensions import db
 from lai_platform.leaderboards.parts import current_part
-from lai_platform.leaderboards.ranks import recompute_ranks
+from lai_platform.leaderboards.ranks import lock_for_ranking, recompute_ranks
 from lai_platform.models import Phase
 from lai_platform.models._time import utcnow
 
@@ -31,15 +31,12 @@ def rank_phase(phase_id: int) -> bool:
     """The job: rank the phase if a request is newer than its last ranking; True if it did."""
     # Take the phase's ranking lock first: a second job for the same phase waits here and
     # then finds the requests it came for already covered.
-    db.session.execute(
-        select(Phase.id).where(Phase.id == phase_id).with_for_update(key_share=True)
-    )
+    lock_for_ranking(phase_id)
     phase = db.session.get(Phase, phase_id, populate_existing=True)
     if phase is None or not _due(phase):
-        db.session.rollback()
+        db.session.rollback()  # the version it took back with it
         return False
-    started = utcnow()
-    recompute_ranks(phase, started)
+    recompute_ranks(phase, utcnow(), locked=True)
     db.session.commit()
     return True
 

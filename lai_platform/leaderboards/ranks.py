@@ -57,14 +57,11 @@ def ranking_settings(phase: Phase) -> RankingSettings:
                            phase.ranking_alpha)
 
 
-def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
+def recompute_ranks(phase: Phase, now: datetime | None = None, *, locked: bool = False) -> None:
     """Rank the phase's results and store ranks, stability and a new ranking version."""
-    # One recompute per phase at a time (PostgreSQL row lock; SQLite serialises writers):
-    # two results landing together must not each rank without the other.
-    # FOR NO KEY UPDATE: it does not wait on the key-share locks that inserting results takes.
-    db.session.execute(
-        select(Phase.id).where(Phase.id == phase.id).with_for_update(key_share=True)
-    )
+    if not locked:
+        lock_for_ranking(phase.id)
+        db.session.expire(phase, ["ranks_version"])
     now = now or utcnow()
     part = current_part(phase, now)
     method = ranking_method(phase.ranking_method)
@@ -86,7 +83,20 @@ def recompute_ranks(phase: Phase, now: datetime | None = None) -> None:
     phase.ranked_on = part
     phase.ranked_at = now
     phase.shown_count = len(shown)
-    phase.ranks_version = (phase.ranks_version or 0) + 1
+
+
+def lock_for_ranking(phase_id: int) -> None:
+    """One ranking of a phase at a time, and a new version number for it.
+
+    A write first: in PostgreSQL it takes the phase row's lock (FOR NO KEY UPDATE, which does
+    not wait on the key-share locks that inserting results takes); in SQLite it takes the
+    write lock before anything is read, so two rankings never read, then both try to write.
+    """
+    db.session.execute(
+        update(Phase).where(Phase.id == phase_id)
+        .values(ranks_version=Phase.ranks_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _entries(phase: Phase) -> list[Entry]:
