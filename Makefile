@@ -23,3 +23,4 @@ lint:
 bench: setup
 	$(PY) bench/scoring_bench.py
 	$(PY) bench/leaderboard_bench.py
+	$(PY) bench/load.py
