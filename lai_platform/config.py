@@ -23,7 +23,7 @@ class Settings:
     max_upload_bytes: int
     # How long a process trusts the ranking version it read before asking again: a new
     # ranking reaches readers within this many seconds (leaderboard pages are cached).
-    leaderboard_ttl_s: float = 1.0
+    leaderboard_ttl_s: float = 0.5
 
     @property
     def deployment(self) -> str:
@@ -45,7 +45,7 @@ class Settings:
             heartbeat_timeout_s=int(env.get("LAI_HEARTBEAT_TIMEOUT_S", "120")),
             max_attempts=int(env.get("LAI_MAX_ATTEMPTS", "3")),
             max_upload_bytes=int(env.get("LAI_MAX_UPLOAD_BYTES", str(16 * 2**30))),
-            leaderboard_ttl_s=float(env.get("LAI_LEADERBOARD_TTL_S", "1")),
+            leaderboard_ttl_s=float(env.get("LAI_LEADERBOARD_TTL_S", "0.5")),
         )
 
 

@@ -1,8 +1,8 @@
 """Leaderboard pages for a crowd: bytes rendered once per ranking version, served with an
 ETag and caching headers a CDN can use, so reading one costs about what a static file costs.
 
-Which version is current is read from the database at most once a second per process (and
-per phase); a new ranking is therefore visible within about a second, and every reader in
+Which version is current is read from the database at most every LAI_LEADERBOARD_TTL_S (0.5 s)
+per process and phase; a new ranking is therefore visible that soon, and every reader in
 between gets the same bytes without a query.
 """
 
@@ -31,7 +31,7 @@ class PageCache:
     of readers render the same page at once.
     """
 
-    def __init__(self, version_ttl_s: float = 1.0, capacity: int = 2048) -> None:
+    def __init__(self, version_ttl_s: float = 0.5, capacity: int = 2048) -> None:
         self.version_ttl_s = version_ttl_s
         self.capacity = capacity
         self._versions: dict[tuple[str, str], tuple[float, int, int]] = {}

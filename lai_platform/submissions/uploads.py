@@ -10,6 +10,8 @@ also sends `csrf_token` first) or the bare tarball (`Content-Type: application/x
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -41,29 +43,56 @@ def too_large(limit: int) -> PlatformError:
 
 class ImageSink(AbstractContextManager):
     """Writes an image into storage under `key`, hashing and counting; on any error (the
-    limit passed, a broken connection) the object is not kept."""
+    limit passed, a broken connection) the object is not kept.
+
+    Storage writes happen on a thread of their own while the caller hashes and reads the next
+    chunk (both release the GIL): a large upload costs about one pass over its bytes. At
+    most `_AHEAD` chunks wait in memory.
+    """
+
+    _AHEAD = 2
 
     def __init__(self, storage: Storage, key: str, limit: int) -> None:
         self.key, self.limit = key, limit
         self._context = storage.writer(key)
-        self._out: Writer | None = None
         self._hash = hashlib.sha256()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=self._AHEAD)
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
         self.size = 0
 
     def __enter__(self) -> ImageSink:
-        self._out = self._context.__enter__()
+        out = self._context.__enter__()
+        self._writer = threading.Thread(target=self._write_all, args=(out,), daemon=True)
+        self._writer.start()
         return self
+
+    def _write_all(self, out: Writer) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self._error is None:
+                try:
+                    out.write(chunk)
+                except BaseException as error:  # handed to the caller's thread
+                    self._error = error
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> bool | None:
+        self._chunks.put(None)
+        self._writer.join()
+        if error is None and self._error is not None:
+            kind, error, trace = type(self._error), self._error, self._error.__traceback__
+            self._context.__exit__(kind, error, trace)
+            raise self._error
         return self._context.__exit__(kind, error, trace)
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:
             raise too_large(self.limit)
+        if self._error is not None:
+            raise self._error
+        self._chunks.put(data)
         self._hash.update(data)
-        self._out.write(data)
 
     @property
     def sha256(self) -> str:
