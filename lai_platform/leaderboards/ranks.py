@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from evaluator import RankingMethod, RankingSettings, rank_entries, rank_stability, ranking_method
 from lai_platform import services
@@ -111,15 +111,34 @@ def _entries(phase: Phase) -> list[Entry]:
     return [Entry(*row[:5], stored=tuple(row[5:])) for row in rows]
 
 
+_PG_WRITE_BACK = text("""
+    UPDATE results SET shown = t.shown, rank = t.rank, rank_low = t.low, rank_high = t.high,
+        rank_hold_probability = t.hold, position = t.position
+    FROM unnest(CAST(:ids AS integer[]), CAST(:shown AS boolean[]), CAST(:rank AS integer[]),
+                CAST(:low AS integer[]), CAST(:high AS integer[]),
+                CAST(:hold AS double precision[]), CAST(:position AS integer[]))
+        AS t(id, shown, rank, low, high, hold, position)
+    WHERE results.submission_id = t.id
+""")
+
+
 def _write_back(entries: list[Entry]) -> None:
-    changes = [
+    changed = [e for e in entries if e.rank_fields() != e.stored]
+    if not changed:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One UPDATE from arrays for all rows: a landing result moves the rank of every
+        # entry below it, thousands of rows at a time.
+        columns = list(zip(*[(e.submission_id, *e.rank_fields()) for e in changed], strict=True))
+        db.session.execute(_PG_WRITE_BACK, dict(zip(
+            ("ids", "shown", "rank", "low", "high", "hold", "position"), map(list, columns),
+            strict=True)))
+        return
+    # SQLite: an UPDATE per changed row by primary key (executemany), no ORM objects.
+    db.session.execute(update(Result), [
         {"submission_id": e.submission_id, **dict(zip(_RANK_FIELDS, e.rank_fields(), strict=True))}
-        for e in entries
-        if e.rank_fields() != e.stored
-    ]
-    if changes:
-        # An UPDATE per changed row by primary key (executemany): no ORM objects to track.
-        db.session.execute(update(Result), changes)
+        for e in changed
+    ])
 
 
 def shown_entries(entries: Sequence[Entry], phase: Phase, part: str) -> list[Entry]:

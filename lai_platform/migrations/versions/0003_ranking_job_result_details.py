@@ -1,7 +1,7 @@
 """Ranking as a job of its own, light result rows, image tarball checksums.
 
 Results keep what every ranking reads (`part_values`); resampled and per-case vectors move
-to `result_details.vectors` (float32 arrays in an .npz blob) with the curves. Phases get the
+to `result_details.vectors` (float32 arrays behind a JSON index) with the curves. Phases get the
 ranking request/version columns.
 
 Revision ID: 3c5f1a2b7d90
@@ -9,8 +9,8 @@ Revises: d73e98658116
 Create Date: 2026-12-02 09:00:00
 
 """
-import io
 import json
+import struct
 
 import numpy as np
 import sqlalchemy as sa
@@ -32,17 +32,20 @@ def _values(metrics):
 
 
 def _pack(resampled, case_scores):
-    arrays = {}
+    """The format of lai_platform.scoring.vectors (LAIV1), written here so that this
+    migration does not depend on code that may change."""
+    index, arrays, offset = {}, [], 0
     for kind, vectors in (("resampled", resampled or {}), ("case", case_scores or {})):
         for part, by_metric in vectors.items():
             for metric, values in (by_metric or {}).items():
-                arrays[f"{kind}.{part}.{metric}"] = np.array(
-                    [np.nan if v is None else v for v in values], dtype=np.float32)
-    if not arrays:
+                array = np.array([np.nan if v is None else v for v in values], dtype="<f4")
+                index[f"{kind}.{part}.{metric}"] = [offset, len(array)]
+                arrays.append(array.tobytes())
+                offset += array.nbytes
+    if not index:
         return None
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
+    header = json.dumps(index, separators=(",", ":")).encode()
+    return b"LAIV1" + struct.pack("<I", len(header)) + header + b"".join(arrays)
 
 
 def upgrade():
