@@ -4,7 +4,6 @@ than the worker timeout is taken in, and readers are answered meanwhile."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -13,24 +12,8 @@ import time
 import requests
 
 from tests.docker_images import synthetic_image, write_tarball
+from tests.net import free_port, wait_for
 from tests.paths import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
 
 
 def test_a_slow_upload_outlives_the_worker_timeout(demo_platform, tmp_path):
@@ -50,7 +33,7 @@ def test_a_slow_upload_outlives_the_worker_timeout(demo_platform, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base + "/scoring")
+        wait_for(base + "/scoring")
 
         def slowly():  # 5 s for the whole body: more than twice the worker timeout
             for start in range(0, len(image), len(image) // 10 + 1):
