@@ -12,6 +12,7 @@ from lai_platform.api.submissions import rank_interval_json
 from lai_platform.challenges.lookups import get_phase
 from lai_platform.leaderboards.cache import cached_response
 from lai_platform.leaderboards.pages import PER_PAGE, leaderboard_rows, page_number
+from lai_platform.leaderboards.parts import current_part
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
@@ -44,7 +45,7 @@ def _leaderboard_json(slug: str, phase_slug: str, page: int) -> bytes:
         "ranking": {"method": phase.ranking_method, "metrics": phase.ranking_metrics,
                     "alpha": phase.ranking_alpha},
         "display": phase.display_mode,
-        "scored_on": phase.ranked_on,
+        "scored_on": phase.ranked_on or current_part(phase),
         "rank_stability": phase.rank_stability,
         "ranks_version": phase.ranks_version,
         "page": page,
