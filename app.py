@@ -6,6 +6,7 @@ import argparse
 import os
 
 from flask_migrate import upgrade
+from werkzeug.serving import WSGIRequestHandler
 
 from lai_platform import create_app, services
 from lai_platform.challenges.demo import ensure_demo_challenge
@@ -24,6 +25,8 @@ def main() -> None:
         upgrade()
         if os.environ.get("LAI_LOAD_DEMO", "1") == "1" and not all_challenges():
             ensure_demo_challenge()
+    # No version banner in the Server header: it only helps someone match known flaws.
+    WSGIRequestHandler.server_version, WSGIRequestHandler.sys_version = "lai", ""
     # Picks up submissions a stopped process left queued or running.
     services.get(app).jobs.start()
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)

@@ -11,6 +11,11 @@ pages are cached bytes, so threads are cheap.
 import multiprocessing
 import os
 
+import gunicorn.http.wsgi
+
+# No version banner in the Server header: it only helps someone match known flaws.
+gunicorn.http.wsgi.SERVER = "lai"
+
 bind = os.environ.get("LAI_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("LAI_WEB_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
@@ -22,3 +27,6 @@ keepalive = 5
 # Heart-beat files in memory: a slow disk must not make a healthy worker look dead.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-"
+# Behind a TLS-terminating proxy set LAI_TRUSTED_PROXIES and LAI_SECURE_COOKIES=1 (see the
+# README): the app then trusts that many X-Forwarded-* hops and sends Secure cookies.
+forwarded_allow_ips = os.environ.get("LAI_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lai_platform import cli
+from lai_platform.accounts.throttle import make_throttle
 from lai_platform.api import api_bp
 from lai_platform.config import Settings
 from lai_platform.extensions import csrf, db, migrate
@@ -22,7 +24,7 @@ from lai_platform.leaderboards.ranking_job import run_ranking
 from lai_platform.runner import DockerExecutor, Executor
 from lai_platform.services import Services
 from lai_platform.storage import storage_from_url
-from lai_platform.web import auth_bp, web_bp
+from lai_platform.web import auth_bp, security, web_bp
 from lai_platform.web.auth import load_logged_in_user
 from lai_platform.web.markdown import render as render_markdown
 
@@ -47,9 +49,14 @@ def create_app(
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    protect_data_dir(settings)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies, x_host=settings.trusted_proxies)
+    security.install(app)  # before CSRF: no body is read before its limit is set
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
@@ -60,6 +67,7 @@ def create_app(
         jobs=make_job_queue(app, settings, run_submission, run_ranking),
         executor_factory=executor_factory,
         pages=PageCache(settings.leaderboard_ttl_s),
+        throttle=make_throttle(settings.broker_url),
     )
 
     app.before_request(load_logged_in_user)
@@ -70,6 +78,17 @@ def create_app(
     app.jinja_env.filters["markdown"] = render_markdown
     cli.register(app)
     return app
+
+
+def protect_data_dir(settings: Settings) -> None:
+    """The data folder 0700, a SQLite database 0600: it holds password and token hashes."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.chmod(0o700)
+    if settings.database_url.startswith("sqlite:///"):
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        if path.parent.is_dir():
+            path.touch(mode=0o600, exist_ok=True)
+            path.chmod(0o600)
 
 
 def _engine_options(url: str) -> dict:

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from evaluator import RANKING_METHODS
-from lai_platform.accounts.users import create_user, find_user
+from lai_platform.accounts.users import create_user, find_user, revoke_sessions
 from lai_platform.challenges.bundles import BundleError, load_challenge
 from lai_platform.challenges.demo import prepare_demo
 from lai_platform.extensions import db
@@ -42,6 +42,18 @@ def create_user_command(email: str, organizer: bool, admin: bool, name: str) -> 
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {user.email} (id {user.id})")
+
+
+@users.command("revoke-sessions")
+@click.argument("email")
+def revoke_sessions_command(email: str) -> None:
+    """Sign EMAIL out of every browser (API tokens are revoked on the account page)."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    revoke_sessions(user)
+    db.session.commit()
+    click.echo(f"{user.email}: every browser session ended")
 
 
 @tokens.command("create")

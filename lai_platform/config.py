@@ -24,6 +24,9 @@ class Settings:
     # How long a process trusts the ranking version it read before asking again: a new
     # ranking reaches readers within this many seconds (leaderboard pages are cached).
     leaderboard_ttl_s: float = 0.5
+    # Behind HTTPS: cookies only over HTTPS, and the proxy's X-Forwarded-* headers trusted.
+    secure_cookies: bool = False
+    trusted_proxies: int = 0
 
     @property
     def deployment(self) -> str:
@@ -46,6 +49,8 @@ class Settings:
             max_attempts=int(env.get("LAI_MAX_ATTEMPTS", "3")),
             max_upload_bytes=int(env.get("LAI_MAX_UPLOAD_BYTES", str(16 * 2**30))),
             leaderboard_ttl_s=float(env.get("LAI_LEADERBOARD_TTL_S", "0.5")),
+            secure_cookies=env.get("LAI_SECURE_COOKIES", "0") == "1",
+            trusted_proxies=int(env.get("LAI_TRUSTED_PROXIES", "0")),
         )
 
 

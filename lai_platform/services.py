@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
+from lai_platform.accounts.throttle import LoginThrottle, make_throttle
 from lai_platform.config import Settings
 from lai_platform.jobs.base import JobQueue
 from lai_platform.leaderboards.cache import PageCache
@@ -21,6 +22,7 @@ class Services:
     jobs: JobQueue
     executor_factory: Callable[[], Executor]
     pages: PageCache = field(default_factory=PageCache)
+    throttle: LoginThrottle = field(default_factory=lambda: make_throttle(""))
     _executor: Executor | None = None
 
     @property

@@ -181,6 +181,15 @@ class Browser:
         fields["csrf_token"] = self.csrf(page)
         return self.client.post(url or page, data=fields, follow_redirects=True)
 
+    def sign_up(self, email: str, name: str = "", password: str = PASSWORD):
+        """Register, then log in (registration does not log in: it must not tell whether
+        the address already had an account)."""
+        self.post_form("/auth/register", email=email, password=password, display_name=name)
+        return self.log_in(email, password)
+
+    def log_in(self, email: str, password: str = PASSWORD):
+        return self.post_form("/auth/login", email=email, password=password)
+
 
 def record_scored_submission(
     platform: Platform, email: str, phase_slug: str, predict, *, baseline: bool = False,

@@ -12,7 +12,8 @@ def test_register_login_logout(platform):
     page = browser.post_form(
         "/auth/register", email="grace@example.org", password=PASSWORD, display_name="Grace"
     )
-    assert "Welcome" in page.get_data(as_text=True)
+    assert "log in with your password" in page.get_data(as_text=True)
+    browser.log_in("grace@example.org")
     assert "Grace" in browser.client.get("/").get_data(as_text=True)
 
     browser.post_form("/", url="/auth/logout")
@@ -52,7 +53,7 @@ def test_registration_errors_are_explained(platform):
 
 def test_token_is_shown_once_and_stored_hashed(platform):
     browser = Browser(platform.app)
-    browser.post_form("/auth/register", email="t@example.org", password=PASSWORD)
+    browser.sign_up("t@example.org")
     page = browser.post_form("/account", url="/account/tokens", label="laptop")
     html = page.get_data(as_text=True)
     token = html.split('<pre id="new-token">')[1].split("</pre>")[0]
@@ -73,7 +74,7 @@ def test_token_is_shown_once_and_stored_hashed(platform):
 
 def test_login_does_not_redirect_off_site(platform):
     browser = Browser(platform.app)
-    browser.post_form("/auth/register", email="r@example.org", password=PASSWORD)
+    browser.sign_up("r@example.org")
     browser.post_form("/", url="/auth/logout")
     token = browser.csrf("/auth/login")
     response = browser.client.post(

@@ -51,7 +51,11 @@ def test_researcher_takes_part_from_the_browser(server, page, tmp_path):
     page.fill("input[name=display_name]", "Team Ada")
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")
-    assert page.locator(".flash.success").inner_text().startswith("Welcome")
+    assert "log in with your password" in page.locator(".flash.success").inner_text()
+    page.fill("input[name=email]", "ada@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    assert "Team Ada" in page.locator("header").inner_text()
 
     page.goto(f"{server}/challenges/lai-liver")
     assert "HCC" in page.content()

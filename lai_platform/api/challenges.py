@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 
 from lai_platform.api.auth import token_optional, token_required
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.errors import json_object
 from lai_platform.challenges.lookups import all_challenges, get_challenge
 from lai_platform.challenges.participation import join, participation_of, require_approved
 from lai_platform.challenges.training_data import training_data_response
-from lai_platform.errors import PlatformError
 from lai_platform.models import Challenge, Phase
 
 
@@ -59,9 +59,7 @@ def show_challenge(slug: str):
 @api_bp.post("/challenges/<slug>/join")
 @token_required
 def join_challenge(slug: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise PlatformError("bad_request", 'Send a JSON body: {"accept_terms": true}.')
+    body = json_object()
     participation = join(g.user, get_challenge(slug), body.get("accept_terms") is True)
     return jsonify({"challenge": slug, "status": participation.status})
 

@@ -1,10 +1,15 @@
 """Every API error is JSON: {"error": {"code": ..., "message": ...}}."""
 
+import json
+import logging
+
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from lai_platform.api.blueprint import api_bp
 from lai_platform.errors import PlatformError
+
+log = logging.getLogger(__name__)
 
 
 def error_response(code: str, message: str, status: int):
@@ -23,3 +28,24 @@ def http_error(exc: HTTPException):
         return exc
     code = (exc.name or "error").lower().replace(" ", "_")
     return error_response(code, exc.description or exc.name, exc.code or 500)
+
+
+@api_bp.errorhandler(Exception)
+def unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return http_error(exc)
+    log.exception("API error on %s", request.path)
+    return error_response("internal_error", "The platform failed on this request; it has "
+                          "been logged. Try again later.", 500)
+
+
+def json_object() -> dict:
+    """The request body as a JSON object, or a 400 that says what is wrong with it."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
+        raise PlatformError("bad_json", "The body is not valid JSON (or is nested too "
+                            "deeply).") from None
+    if not isinstance(body, dict):
+        raise PlatformError("bad_request", "Send a JSON object as the body.")
+    return body

@@ -25,6 +25,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_organizer: Mapped[bool] = mapped_column(default=False)
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # A browser session holds the epoch it was made in; bumping it ends every session.
+    session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

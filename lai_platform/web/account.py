@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
+from lai_platform.accounts.users import set_password
 from lai_platform.extensions import db
 from lai_platform.models import ApiToken
-from lai_platform.web.auth import login_required
+from lai_platform.web.auth import login_required, sign_in
 from lai_platform.web.blueprint import web_bp
 
 
@@ -25,6 +26,23 @@ def create_token():
     db.session.commit()
     tokens = [t for t in g.user.tokens if not t.revoked]
     return render_template("account.html", tokens=tokens, new_token=token)
+
+
+@web_bp.post("/account/password")
+@login_required
+def change_password():
+    if not g.user.check_password(request.form.get("current_password", "")):
+        flash("The current password is not right.", "error")
+        return redirect(url_for("web.account"))
+    try:
+        set_password(g.user, request.form.get("new_password", ""))
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("web.account"))
+    db.session.commit()
+    sign_in(g.user)  # this browser stays signed in; every other session ends
+    flash("Password changed; other browsers are signed out.", "success")
+    return redirect(url_for("web.account"))
 
 
 @web_bp.post("/account/tokens/<int:token_id>/revoke")

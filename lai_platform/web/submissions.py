@@ -50,20 +50,26 @@ def upload(slug: str, phase_slug: str):
 
 
 def _csrf_before_image() -> Callable[[str, str | None], None]:
-    checked = False
+    checked = _valid_csrf(request.headers.get("X-CSRFToken"))
 
     def check(name: str, value: str | None) -> None:
         nonlocal checked
-        if name == "csrf_token":
-            try:
-                validate_csrf(value)
-            except ValidationError as exc:
-                raise _stale_form() from exc
+        if name == "csrf_token" and not checked:
+            if not _valid_csrf(value):
+                raise _stale_form()
             checked = True
         elif name == "image" and not checked:
             raise _stale_form()
 
     return check
+
+
+def _valid_csrf(token: str | None) -> bool:
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return False
+    return True
 
 
 def _stale_form() -> PlatformError:
