@@ -53,6 +53,7 @@ def test_a_slow_upload_outlives_the_worker_timeout(demo_platform, tmp_path):
             page = requests.get(f"{base}/api/v1/challenges/lai-liver/phases/development/"
                                 "leaderboard", timeout=10)
             readers.append((page.status_code, time.monotonic() - started))
+            assert page.headers.get("Server") == "lai"  # no version banner
             time.sleep(0.3)
         upload.join()
         assert answers[0].status_code == 202, answers[0].text
