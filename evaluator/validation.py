@@ -21,6 +21,12 @@ SUM_TOLERANCE = 0.01  # diagnosis probabilities must sum to 1 within this
 _SHOWN_PROBLEMS = 20
 _SHOWN_MISSING = 5
 _SHOWN_CHARS = 60  # participant-controlled text is cut to this in messages
+_MAX_PROBLEMS = 50  # checking stops there: a broken file is explained, not enumerated
+# Objects and lists a predictions file needs: two per case (the entry and its diagnosis
+# probabilities) and a few around them. Far more means a file built to exhaust memory:
+# it is refused before it is parsed (parsing costs ~60 bytes of memory per byte of "[]").
+_CONTAINERS_PER_CASE = 4
+_CONTAINERS_SPARE = 64
 
 
 class PredictionError(ValueError):
@@ -52,8 +58,10 @@ class Predictions:
 
 
 def parse_predictions(raw: bytes | str | dict, ground_truth: GroundTruth) -> Predictions:
-    """Decode, check and align predictions; raise PredictionError listing every problem."""
-    document = _decode(raw)
+    """Decode, check and align predictions; raise PredictionError listing every problem.
+
+    Memory and time stay bounded by the number of cases whatever the file holds."""
+    document = _decode(raw, len(ground_truth.case_ids))
     entries = _entries(document)
     problems: list[str] = []
     rows: dict[str, tuple[float, list[float]]] = {}
@@ -61,6 +69,9 @@ def parse_predictions(raw: bytes | str | dict, ground_truth: GroundTruth) -> Pre
     counts: Counter[str] = Counter()
 
     for position, entry in enumerate(entries):
+        if len(problems) >= _MAX_PROBLEMS:
+            problems.append(f"(checking stopped after {_MAX_PROBLEMS} problems)")
+            break
         where = f"entry {position}"
         if not isinstance(entry, dict):
             problems.append(f"{where}: is not an object (got {_kind(entry)})")
@@ -102,8 +113,10 @@ def parse_predictions(raw: bytes | str | dict, ground_truth: GroundTruth) -> Pre
     )
 
 
-def _decode(raw: Any) -> Any:
+def _decode(raw: Any, n_cases: int) -> Any:
     """bytes -> str -> JSON value; an already-decoded value passes through."""
+    if isinstance(raw, bytes | bytearray | memoryview | str):
+        _check_size(raw, n_cases)
     if isinstance(raw, bytes | bytearray | memoryview):
         try:
             raw = bytes(raw).decode("utf-8")
@@ -130,6 +143,18 @@ def _decode(raw: Any) -> Any:
         raise PredictionError(["file is not usable JSON: nested too deeply"]) from None
     except ValueError as error:  # e.g. an integer literal longer than Python allows
         raise PredictionError([f"file is not usable JSON: {_cut(str(error))}"]) from None
+
+
+def _check_size(raw: bytes | bytearray | memoryview | str, n_cases: int) -> None:
+    opening = (b"{", b"[") if not isinstance(raw, str) else ("{", "[")
+    data = bytes(raw) if isinstance(raw, memoryview) else raw
+    containers = data.count(opening[0]) + data.count(opening[1])
+    allowed = _CONTAINERS_PER_CASE * n_cases + _CONTAINERS_SPARE
+    if containers > allowed:
+        raise PredictionError([
+            f"file holds {containers} JSON objects or lists, far more than {n_cases} cases "
+            f"need (at most {allowed}): write one entry per case"
+        ])
 
 
 def _entries(document: Any) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -240,3 +241,24 @@ def test_random_json_values_and_mutations_never_crash(truth):
                 parse_predictions(copy.deepcopy(candidate), truth)
             except PredictionError:
                 pass
+
+
+def test_a_file_built_to_exhaust_memory_is_refused_before_parsing(truth):
+    """50 MB of `[]` entries grew the parsing process by 3 GiB; now it is refused on a count
+    of its brackets, with memory to spare."""
+    body = b'{"predictions": [' + b"[]," * 5_000_000 + b"[]]}"  # 15 MB
+    tracemalloc.start()
+    with pytest.raises(PredictionError, match="far more than"):
+        parse_predictions(body, truth)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2**20
+
+
+def test_checking_stops_after_a_few_dozen_problems(make_ground_truth):
+    truth = make_ground_truth(n=200)
+    entries = [{"case_id": c, "malignant_probability": "x"} for c in truth.case_ids]
+    with pytest.raises(PredictionError) as caught:
+        parse_predictions(json.dumps({"predictions": entries}), truth)
+    assert len(caught.value.problems) <= 52
+    assert "checking stopped after 50 problems" in caught.value.problems[-1]
