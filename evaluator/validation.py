@@ -93,8 +93,9 @@ def parse_predictions(raw: bytes | str | dict, ground_truth: GroundTruth) -> Pre
         if row is not None and isinstance(case_id, str):
             rows[case_id] = row
 
+    stopped = len(problems) > _MAX_PROBLEMS
     missing = [case_id for case_id in ground_truth.case_ids if counts[case_id] == 0]
-    if missing:
+    if missing and not stopped:
         shown = ", ".join(_name(case_id) for case_id in missing[:_SHOWN_MISSING])
         more = f" and {len(missing) - _SHOWN_MISSING} more" if len(missing) > _SHOWN_MISSING else ""
         problems.append(f"{len(missing)} case(s) missing: {shown}{more}")
