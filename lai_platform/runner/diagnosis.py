@@ -60,9 +60,7 @@ def diagnose(ending: Ending, limits: RunLimits) -> tuple[FailureReason | None, s
             f"The algorithm wrote more than the {_mb(limits.output_max_bytes)} allowed in "
             "/output and was stopped. Write only predictions.json (and small extras) there."
         )
-    if ending.exit_code not in (0, None) and (
-        ending.oom_killed or ending.exit_code == SIGKILL_EXIT
-    ):
+    if ending.exit_code not in (0, None) and ending.oom_killed:
         return FailureReason.OUT_OF_MEMORY, (
             f"The algorithm used more than its memory limit of {limits.memory_mb} MB and was "
             "stopped. Use less memory (smaller batches, lower precision) or process the "
@@ -89,6 +87,12 @@ def _nonzero_exit(ending: Ending) -> tuple[FailureReason, str]:
             f"The algorithm exited with code {ending.exit_code} after trying to use the "
             "network. Containers run without network access: put model weights and any "
             "other files your algorithm needs inside the image."
+        )
+    if ending.exit_code == SIGKILL_EXIT:  # the engine did not report its memory limit
+        return FailureReason.NONZERO_EXIT, (
+            "The algorithm was killed by signal 9 (SIGKILL), and not by the platform: it did "
+            "not reach its time, memory or output limit. Something inside the container sent "
+            "the signal. See the logs, where this phase shows them."
         )
     hint = _EXIT_HINTS.get(ending.exit_code or 0)
     message = f"The algorithm exited with code {ending.exit_code}"

@@ -40,7 +40,10 @@ def container_options(spec: RunSpec, host_cpus: int | None = None) -> dict[str, 
             Mount("/input", str(spec.input_dir.resolve()), type="bind", read_only=True),
             Mount("/output", str(spec.output_dir.resolve()), type="bind", read_only=False),
         ],
-        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={TMP_MB}m,mode=1777"},
+        # Owned by the container user: the engine gives a tmpfs the owner and mode of the
+        # image's own /tmp (often root, 0755), which the user could not write to.
+        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={TMP_MB}m,mode=1777,"
+                          f"uid={CONTAINER_UID},gid={CONTAINER_UID}"},
         "ulimits": [
             Ulimit(name="fsize", soft=fsize, hard=fsize),
             Ulimit(name="core", soft=0, hard=0),  # no core dumps

@@ -260,3 +260,17 @@ def test_stale_container_with_the_same_name_is_replaced(
     result = executor.run(spec)
     assert result.ok, result.message
     assert docker_client().containers.list(all=True, filters={"name": name}) == []
+
+
+def test_tmp_is_writable_even_when_the_image_has_its_own(executor: DockerExecutor,
+                                                         job: Path) -> None:
+    result = run(executor, job, "own_tmp")
+    assert result.ok, (result.message, result.logs)
+    assert "scratch space works" in result.logs
+
+
+def test_a_self_inflicted_sigkill_is_not_called_out_of_memory(executor: DockerExecutor,
+                                                              job: Path) -> None:
+    result = run(executor, job, "selfkill")
+    assert result.reason is FailureReason.NONZERO_EXIT and result.exit_code == 137
+    assert "signal 9" in result.message and "memory" not in result.message.split(",")[0]

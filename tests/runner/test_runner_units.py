@@ -46,7 +46,7 @@ def ending(**changes: object) -> Ending:
         ({}, None, "finished"),
         ({"killed_for": FailureReason.TIMEOUT, "exit_code": 137}, FailureReason.TIMEOUT, "5 s"),
         ({"exit_code": 137, "oom_killed": True}, FailureReason.OUT_OF_MEMORY, "64 MB"),
-        ({"exit_code": 137}, FailureReason.OUT_OF_MEMORY, "memory"),
+        ({"exit_code": 137}, FailureReason.NONZERO_EXIT, "signal 9"),
         ({"exit_code": 1}, FailureReason.NONZERO_EXIT, "code 1"),
         ({"exit_code": 127}, FailureReason.NONZERO_EXIT, "not found"),
         (
