@@ -11,6 +11,7 @@ import io
 import logging
 import shutil
 import threading
+import uuid
 
 from flask import Flask
 from sqlalchemy import update
@@ -19,7 +20,7 @@ from evaluator import GroundTruth, PredictionError, Predictions, parse_predictio
 from lai_platform import services
 from lai_platform.challenges.datasets import ground_truth_of
 from lai_platform.extensions import db
-from lai_platform.jobs.staging import stage_inputs
+from lai_platform.jobs.staging import mounted_inputs
 from lai_platform.leaderboards.parts import primary_score
 from lai_platform.leaderboards.ranking_job import request_ranking
 from lai_platform.models import Result, ResultDetail, Submission, SubmissionStatus
@@ -145,22 +146,21 @@ def _load_image(submission: Submission) -> None:
 def _run_container(submission: Submission) -> tuple[bytes, RunResult]:
     """Run the submission on the phase's test inputs; return predictions.json's bytes."""
     svc = services.get()
-    inputs = stage_inputs(svc.storage, submission.phase.dataset,
-                          svc.settings.data_dir / "cache" / "inputs")
-    run_dir = svc.settings.data_dir / "runs" / str(submission.id)
-    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir = svc.settings.data_dir / "runs" / uuid.uuid4().hex  # no id in a host path
     name, labels = container_identity(svc.settings.deployment, submission.id, "submission")
     try:
-        result = svc.executor.run(
-            RunSpec(
-                image_id=submission.image.image_id,
-                input_dir=inputs,
-                output_dir=run_dir / "output",
-                limits=RunLimits.from_mapping(submission.phase.limits),
-                name=name,
-                labels=labels,
+        with mounted_inputs(svc.storage, submission.phase.dataset,
+                            svc.settings.data_dir / "cache" / "inputs") as inputs:
+            result = svc.executor.run(
+                RunSpec(
+                    image_id=submission.image.image_id,
+                    input_dir=inputs,
+                    output_dir=run_dir / "output",
+                    limits=RunLimits.from_mapping(submission.phase.limits),
+                    name=name,
+                    labels=labels,
+                )
             )
-        )
         if not result.ok:
             if result.reason == FailureReason.PLATFORM_ERROR:
                 raise RuntimeError(result.message)

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import docker
@@ -13,7 +14,7 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 
-from lai_platform.runner import image_loading
+from lai_platform.runner import image_loading, mounts
 from lai_platform.runner.base import (
     PREDICTIONS_FILE,
     FailureReason,
@@ -25,7 +26,10 @@ from lai_platform.runner.diagnosis import Ending, diagnose
 from lai_platform.runner.docker_options import PLATFORM_LABEL, container_options
 from lai_platform.runner.logs import LogCapture
 from lai_platform.runner.outputs import (
+    CONTAINER_UID,
+    MAX_OUTPUT_ENTRIES,
     OutputDirError,
+    copy_output,
     measure_output,
     over_limit,
     predictions_state,
@@ -102,10 +106,17 @@ class DockerExecutor:
         try:
             if spec.name:
                 self._remove_stale_namesake(spec.name)
-            options = container_options(spec, self._cpu_count())
-            with self.budget().hold(spec.limits.cpus, spec.limits.memory_mb):
-                container = self._client.containers.create(spec.image_id, **options)
-                return self._run_created(container, spec, capture)
+            with mounts.tmpfs(spec.output_dir.parent, spec.limits.output_max_bytes,
+                              MAX_OUTPUT_ENTRIES, CONTAINER_UID) as capped:
+                # /output on a file system of the output limit's size, where one is allowed.
+                inside = replace(spec, output_dir=capped) if capped else spec
+                options = container_options(inside, self._cpu_count())
+                with self.budget().hold(spec.limits.cpus, spec.limits.memory_mb):
+                    container = self._client.containers.create(spec.image_id, **options)
+                    result = self._run_created(container, inside, capture)
+                if capped:
+                    copy_output(capped, spec.output_dir)
+                return result
         except ImageNotFound:
             log.error("run %s: image %s is not loaded", spec.name, spec.image_id)
             return RunResult.failed(

@@ -6,6 +6,7 @@ Everything in /output was written by untrusted code, so nothing here follows a s
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,3 +75,15 @@ def predictions_state(path: Path) -> str:
     except FileNotFoundError:
         return "missing"
     return "file" if stat.S_ISREG(info.st_mode) else "not_a_file"
+
+
+def copy_output(source: Path, target: Path) -> None:
+    """Copy what a container left in `source` into `target`: folders and regular files only,
+    links never followed (the size of `source` is already bounded)."""
+    for folder, _folders, files in os.walk(source, followlinks=False):
+        here = target / Path(folder).relative_to(source)
+        here.mkdir(exist_ok=True)
+        for name in files:
+            path = Path(folder) / name
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                shutil.copyfile(path, here / name, follow_symlinks=False)

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,11 @@ def test_a_self_inflicted_sigkill_is_not_called_out_of_memory(executor: DockerEx
     result = run(executor, job, "selfkill")
     assert result.reason is FailureReason.NONZERO_EXIT and result.exit_code == 137
     assert "signal 9" in result.message and "memory" not in result.message.split(",")[0]
+
+
+def test_output_is_capped_as_a_whole_not_per_file(executor: DockerExecutor, job: Path) -> None:
+    limits = replace(FAST, output_max_bytes=2 * 2**20)
+    result = run(executor, job, "many_files", limits)
+    assert result.reason is FailureReason.OUTPUT_TOO_LARGE, (result.reason, result.logs)
+    kept = sum(p.stat().st_size for p in (job / "output").rglob("*") if p.is_file())
+    assert kept <= 1.1 * limits.output_max_bytes  # 40 MB were written, one after another

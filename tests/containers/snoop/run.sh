@@ -11,6 +11,8 @@ found=/tmp/found.txt
   grep -r -l "$marker" / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev \
     --exclude-dir=output 2> /dev/null
   echo "== end"
+  echo "== mounts"
+  cat /proc/self/mountinfo
 } > "$found"
 cp "$found" /output/found.txt
 exit 0

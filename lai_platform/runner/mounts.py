@@ -1,0 +1,93 @@
+"""File systems of their own for a container's /input and /output, where the worker may
+mount them (it runs as root, as a worker with the engine's socket effectively does):
+
+* /output on a tmpfs of the output limit's size: a write past the limit fails (ENOSPC)
+  instead of filling the worker's disk, and the container sees no host path;
+* /input on a read-only loop mount of an ext4 image of the dataset version's inputs, made
+  once: the container sees neither a host path nor the dataset's checksum.
+
+Without the right to mount, callers fall back to plain folders (the file-size ulimit and
+the output poll still bound /output).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Room for the file system's own bookkeeping beyond the limit: the overshoot at most.
+TMPFS_SLACK_BYTES = 64 * 2**10
+
+
+def can_mount() -> bool:
+    return os.geteuid() == 0 and shutil.which("mount") is not None
+
+
+def _run(*command: str) -> bool:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        log.warning("%s failed: %s", " ".join(command[:2]), done.stderr.strip()[:300])
+    return done.returncode == 0
+
+
+@contextmanager
+def tmpfs(parent: Path, size_bytes: int, max_entries: int, owner: int) -> Iterator[Path | None]:
+    """A fresh tmpfs of `size_bytes` (plus a little) under `parent`, owned by `owner`; None
+    when it cannot be mounted. Unmounted and removed afterwards."""
+    if not can_mount():
+        yield None
+        return
+    point = parent / f".tmpfs-{uuid.uuid4().hex[:12]}"
+    point.mkdir(parents=True)
+    options = (f"size={size_bytes + TMPFS_SLACK_BYTES},nr_inodes={max_entries + 16},"
+               f"mode=0755,uid={owner},gid={owner},nosuid,nodev,noexec")
+    if not _run("mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)):
+        point.rmdir()
+        yield None
+        return
+    try:
+        yield point
+    finally:
+        _run("umount", "-l", str(point))
+        point.rmdir()
+
+
+def build_image(folder: Path, image: Path) -> bool:
+    """An ext4 image holding `folder`'s files; False when it cannot be made or mounted."""
+    if not can_mount() or shutil.which("mkfs.ext4") is None:
+        return False
+    used = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    size_mb = max(16, int(used * 1.25 / 2**20) + 16)
+    if not _run("mkfs.ext4", "-q", "-F", "-m", "0", "-L", "inputs", "-E", "root_owner=0:0",
+                "-d", str(folder), str(image), f"{size_mb}M"):
+        image.unlink(missing_ok=True)
+        return False
+    with read_only(image) as point:  # a worker that cannot loop-mount keeps the folder
+        if point is None:
+            image.unlink(missing_ok=True)
+            return False
+    return True
+
+
+@contextmanager
+def read_only(image: Path) -> Iterator[Path | None]:
+    """The ext4 `image` mounted read-only for one run; None when it cannot be."""
+    point = image.parent / f".mount-{uuid.uuid4().hex[:12]}"
+    point.mkdir()
+    if not _run("mount", "-o", "loop,ro,nosuid,nodev,noexec", str(image), str(point)):
+        point.rmdir()
+        yield None
+        return
+    try:
+        yield point
+    finally:
+        _run("umount", "-l", str(point))  # -l: a container still exiting cannot hold it
+        point.rmdir()
