@@ -78,12 +78,19 @@ def predictions_state(path: Path) -> str:
 
 
 def copy_output(source: Path, target: Path) -> None:
-    """Copy what a container left in `source` into `target`: folders and regular files only,
-    links never followed (the size of `source` is already bounded)."""
-    for folder, _folders, files in os.walk(source, followlinks=False):
-        here = target / Path(folder).relative_to(source)
-        here.mkdir(exist_ok=True)
-        for name in files:
-            path = Path(folder) / name
-            if stat.S_ISREG(os.lstat(path).st_mode):
-                shutil.copyfile(path, here / name, follow_symlinks=False)
+    """Copy what a container left in `source` into `target`: folders and regular files, and
+    links as links (never followed; the checks after a run see them as the container left
+    them). The size of `source` is already bounded; its depth need not be (no recursion)."""
+    pending = [(source, target)]
+    while pending:
+        here, there = pending.pop()
+        there.mkdir(exist_ok=True)
+        with os.scandir(here) as listing:
+            for entry in listing:
+                copy = there / entry.name
+                if entry.is_symlink():
+                    os.symlink(os.readlink(entry.path), copy)
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), copy))
+                elif entry.is_file(follow_symlinks=False):
+                    shutil.copyfile(entry.path, copy, follow_symlinks=False)
