@@ -210,6 +210,14 @@ def to_oci_layout(classic_tar: Path, out: Path) -> Path:
     return write_tarball(out, members)
 
 
+def oci_members(config_bytes: bytes, layers: list[bytes],
+                tags: list[str] | None = None) -> dict[str, Member]:
+    """The members of an OCI archive of this image (with a manifest.json, as Docker >= 25
+    writes; delete it for what podman and skopeo write)."""
+    return _oci_members(hashlib.sha256(config_bytes).hexdigest(), config_bytes, layers,
+                        tags or [])
+
+
 def _member(tar: tarfile.TarFile, name: str) -> io.BufferedReader:
     handle = tar.extractfile(name)
     assert handle is not None

@@ -25,6 +25,8 @@ _MAX_LINK_HOPS = 8
 # `docker save` writes a handful of entries per layer; millions of tiny entries would only
 # serve to exhaust the memory of whoever lists them.
 MAX_ENTRIES = 50_000
+# A real layer compresses 2-5 times; far more is a decompression bomb (mostly zeros).
+MAX_RATIO = 100
 # tarfile reads a pax or GNU long-name header into memory whole: refuse absurd ones.
 _MAX_SINGLE_READ = 64 * 2**20
 _OTHER_COMPRESSIONS = {
@@ -53,6 +55,8 @@ class Members:
     links: dict[str, str]  # clean name -> clean target (symlinks and hard links)
     captured: dict[str, bytes]
     archive: tarfile.TarFile  # for reading a member that was not captured
+    is_gzip: bool = False
+    end_offset: int = 0  # where the end-of-archive marker starts (uncompressed)
 
     def resolve(self, name: str) -> str | None:
         """The regular file `name` leads to, following links inside the archive only."""
@@ -81,8 +85,29 @@ class Members:
         return handle.read()
 
 
+@dataclass
+class Expansion:
+    """How far compressed data may grow: the archive at most `limit` bytes once expanded
+    (the phase's image limit), its gzip layers as much together, and no gzip stream more than
+    `MAX_RATIO` times its own size. A bomb is refused after expanding at most that much."""
+
+    limit: int
+    compressed_size: int
+    expanded: int = 0
+
+    def outer_limit(self, is_gzip: bool) -> int:
+        return min(self.limit, MAX_RATIO * self.compressed_size) if is_gzip else self.limit
+
+    def add(self, count: int, ratio_base: int | None = None) -> None:
+        self.expanded += count
+        if self.expanded > self.limit:
+            raise _bomb(f"it expands to more than {mb(self.limit)}, this phase's image limit")
+        if ratio_base is not None and count > MAX_RATIO * max(ratio_base, 1):
+            raise _bomb(f"a layer expands more than {MAX_RATIO} times")
+
+
 @contextmanager
-def scanned_archive(raw: IO[bytes]) -> Iterator[Members]:
+def scanned_archive(raw: IO[bytes], expansion: Expansion | None = None) -> Iterator[Members]:
     """Read the archive in `raw` (seekable) once; its members stay readable inside the
     `with`. Forward seeks skip layer data, so a plain tar is read only where it matters."""
     is_gzip = _sniff_compression(raw)
@@ -91,7 +116,7 @@ def scanned_archive(raw: IO[bytes]) -> Iterator[Members]:
     try:
         archive = _open_archive(recorder, is_gzip)
         with archive:
-            yield _scan(archive, recorder, is_gzip)
+            yield _scan(archive, recorder, is_gzip, expansion)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise corrupt(str(exc) or type(exc).__name__) from exc
 
@@ -126,10 +151,16 @@ def _open_archive(recorder: _LastReadRecorder, is_gzip: bool) -> tarfile.TarFile
         ) from exc
 
 
-def _scan(archive: tarfile.TarFile, recorder: _LastReadRecorder, is_gzip: bool) -> Members:
-    found = Members(entries={}, links={}, captured={}, archive=archive)
+def _scan(archive: tarfile.TarFile, recorder: _LastReadRecorder, is_gzip: bool,
+          expansion: Expansion | None) -> Members:
+    found = Members(entries={}, links={}, captured={}, archive=archive, is_gzip=is_gzip)
     budget = _CAPTURE_BUDGET_BYTES
+    outer_limit = expansion.outer_limit(is_gzip) if expansion else None
     for count, member in enumerate(archive, start=1):
+        # Before tarfile reads on (for a gzip archive, decompresses) over the member's data.
+        if outer_limit is not None and member.offset_data + member.size > outer_limit:
+            raise _bomb(f"it expands to more than {mb(outer_limit)}" + (
+                f", over {MAX_RATIO} times its compressed size" if is_gzip else ""))
         if count > MAX_ENTRIES:
             raise ImageRejected(
                 "too_many_entries",
@@ -151,25 +182,54 @@ def _scan(archive: tarfile.TarFile, recorder: _LastReadRecorder, is_gzip: bool) 
                 "unsafe_path",
                 f"The archive contains {name!r}, which is not a file or folder. {SAVE_HINT}",
             )
-        elif member.size <= min(MAX_JSON_BYTES, budget):
-            data = _capture_if_json(archive, member)
+        elif member.isreg() and member.size:
+            data = _examine(archive, member, min(MAX_JSON_BYTES, budget), expansion)
             if data is not None:
                 found.captured[name] = data
                 budget -= len(data)
+    found.end_offset = archive.offset
     _check_end_of_archive(archive, recorder, is_gzip)
     if not found.entries:
         raise ImageRejected("not_tar", f"The archive contains no files. {SAVE_HINT}")
     return found
 
 
-def _capture_if_json(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes | None:
-    """Read a small member if it looks like JSON (a layer starts with a file name)."""
+def _examine(archive: tarfile.TarFile, member: tarfile.TarInfo, capture_up_to: int,
+             expansion: Expansion | None) -> bytes | None:
+    """A small member that looks like JSON is returned whole (a layer starts with a file
+    name); a gzip-compressed one (an OCI layer blob) is expanded, counted and thrown away,
+    so that `docker load` never expands a bomb. Read forward only: a backward seek restarts
+    a gzip archive from byte 0."""
     handle = archive.extractfile(member)
     if handle is None:
         return None
-    first = handle.read(1)
-    # Read on rather than seek back: a backward seek restarts a gzip stream from byte 0.
-    return first + handle.read() if first in (b"{", b"[") else None
+    head = handle.read(2)
+    if head[:1] in (b"{", b"[") and member.size <= capture_up_to:
+        return head + handle.read()
+    if head == b"\x1f\x8b" and expansion is not None:
+        _count_expansion(handle, head, member.size, expansion)
+    return None
+
+
+def _count_expansion(handle: IO[bytes], head: bytes, size: int, expansion: Expansion) -> None:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data, expanded = head, 0
+    while data:
+        expanded += len(inflater.decompress(data, 2**20))  # at most 1 MiB out at a time
+        if expansion.expanded + expanded > expansion.limit or expanded > MAX_RATIO * size:
+            expansion.add(expanded, size)  # refuses
+        if inflater.eof:
+            break
+        data = inflater.unconsumed_tail or handle.read(2**20)
+    expansion.add(expanded, size)
+
+
+def _bomb(detail: str) -> ImageRejected:
+    return ImageRejected(
+        "expands_too_much",
+        f"The image cannot be accepted: {detail}. Layers that compress this well hold mostly "
+        "empty space; leave large empty files out of the image.",
+    )
 
 
 def _check_end_of_archive(

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from lai_platform.images.archive import (
     SAVE_HINT,
+    Expansion,
     ImageRejected,
     Members,
     clean_name,
@@ -29,7 +30,9 @@ from lai_platform.images.archive import (
     mb,
     scanned_archive,
 )
+from lai_platform.images.oci import oci_manifest
 
+MAX_LAYERS = 125
 _DIGEST_NAME = re.compile(r"(?:^|/)(?:sha256/)?([0-9a-f]{64})(?:\.json)?$")
 
 
@@ -42,29 +45,37 @@ class ImageInfo:
     entrypoint: list[str] | None
     repo_tags: list[str]
     size_bytes: int  # size of the tarball as uploaded (compressed, if it is gzip)
+    # An OCI archive (podman, skopeo) has no manifest.json, which `docker load` reads: the
+    # one to add when loading, and where the archive's end-of-archive marker starts.
+    docker_manifest: bytes | None = None
+    archive_end: int = 0
+    compressed: bool = False
 
 
-def inspect_image_tarball(path: Path, max_bytes: int) -> ImageInfo:
+def inspect_image_tarball(path: Path, max_bytes: int, *, expansion: bool = True) -> ImageInfo:
     """Check the tarball at `path`; raise ImageRejected with a clear reason if unusable."""
     with path.open("rb") as stream:
-        return inspect_image_stream(stream, path.stat().st_size, max_bytes)
+        return inspect_image_stream(stream, path.stat().st_size, max_bytes, expansion=expansion)
 
 
-def inspect_image_stream(stream: IO[bytes], size: int, max_bytes: int) -> ImageInfo:
+def inspect_image_stream(stream: IO[bytes], size: int, max_bytes: int, *,
+                         expansion: bool = True) -> ImageInfo:
     """Check a tarball of `size` bytes read from a seekable `stream` (a local file, or an
-    object in storage); raise ImageRejected with a clear reason if unusable."""
+    object in storage); raise ImageRejected with a clear reason if unusable. With
+    `expansion`, compressed data may expand to `max_bytes` at most (a tarball that passed
+    that once need not be expanded again to be loaded)."""
     if size > max_bytes:
         raise ImageRejected(
             "too_large",
             f"The image file is {mb(size)}, over this phase's limit of {mb(max_bytes)}. "
             "Make the image smaller (e.g. a slim base image, no build tools or caches).",
         )
-    with scanned_archive(stream) as members:
+    with scanned_archive(stream, Expansion(max_bytes, size) if expansion else None) as members:
         return _inspect(members, size)
 
 
 def _inspect(members: Members, size: int) -> ImageInfo:
-    manifest = _read_manifest(members)
+    manifest, added = _read_manifest(members)
     entry = manifest[0]
     config_name = _manifest_path(entry.get("Config"), "Config")
     if members.resolve(config_name) is None:
@@ -113,22 +124,21 @@ def _inspect(members: Members, size: int) -> ImageInfo:
         entrypoint=entrypoint,
         repo_tags=[tag for tag in tags if isinstance(tag, str)] if isinstance(tags, list) else [],
         size_bytes=size,
+        docker_manifest=json.dumps(manifest).encode() if added else None,
+        archive_end=members.end_offset,
+        compressed=members.is_gzip,
     )
 
 
-def _read_manifest(members: Members) -> list[dict[str, Any]]:
+def _read_manifest(members: Members) -> tuple[list[dict[str, Any]], bool]:
+    """The docker manifest, and whether it was made here from an OCI index."""
     if members.resolve("manifest.json") is None:
-        oci = members.resolve("index.json") is not None
-        why = (
-            " It looks like an OCI archive from another tool; `docker load` needs the "
-            "manifest.json that `docker save` writes."
-            if oci
-            else ""
-        )
+        if members.resolve("index.json") is not None:
+            return [oci_manifest(members)], True
         raise ImageRejected(
             "no_manifest",
-            f"The archive has no manifest.json, so it is not a `docker save` image.{why} "
-            f"{SAVE_HINT}",
+            "The archive has neither manifest.json (`docker save`) nor index.json (an OCI "
+            f"archive, e.g. `podman save --format oci-archive`). {SAVE_HINT}",
         )
     raw = members.read("manifest.json", "manifest_invalid", "manifest.json")
     manifest = _parse_json(raw, "manifest_invalid", "manifest.json")
@@ -140,13 +150,19 @@ def _read_manifest(members: Members) -> list[dict[str, Any]]:
             f"The archive contains {len(manifest)} images; exactly one image per submission "
             "is accepted. Save only your algorithm image: `docker save -o image.tar <image>`.",
         )
-    return manifest
+    return manifest, False
 
 
 def _check_layers(members: Members, entry: dict[str, Any], config: dict[str, Any]) -> None:
     layers = entry.get("Layers")
     if not isinstance(layers, list) or not layers:
         raise ImageRejected("manifest_invalid", "manifest.json lists no layers for the image.")
+    if len(layers) > MAX_LAYERS:
+        raise ImageRejected(
+            "too_many_layers",
+            f"The image has {len(layers)} layers; at most {MAX_LAYERS} are accepted (the "
+            "engine's own limit is 128). Combine RUN steps, or squash the image.",
+        )
     names = [_manifest_path(layer, "Layers") for layer in layers]
     missing = [name for name in names if members.resolve(name) is None]
     if missing:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +17,10 @@ from tests.docker_images import (
     build_unique_image,
     docker_available,
     docker_client,
+    oci_members,
     save_image,
     to_oci_layout,
+    write_tarball,
 )
 
 pytestmark = [
@@ -100,8 +105,8 @@ def test_mismatch_found_after_loading_raises(
     expected = "sha256:" + "2" * 64
     real_inspect = image_loading.inspect_image_tarball
 
-    def stale_inspect(path: Path, max_bytes: int):  # the tarball validated earlier
-        info = real_inspect(path, max_bytes)
+    def stale_inspect(path: Path, max_bytes: int, **options):  # validated earlier
+        info = real_inspect(path, max_bytes, **options)
         return type(info)(**{**info.__dict__, "image_id": expected})
 
     monkeypatch.setattr(image_loading, "inspect_image_tarball", stale_inspect)
@@ -122,6 +127,26 @@ def test_oci_layout_loads_with_the_same_id(
     image_id, classic = fresh_image
     oci = to_oci_layout(classic, tmp_path / "oci.tar")
     assert inspect_image_tarball(oci, 2**30).image_id == image_id
+
+    executor.load_image(oci, image_id)
+    assert executor.has_image(image_id)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["tar", "tar.gz"])
+def test_an_oci_archive_without_manifest_json_loads(
+    executor: DockerExecutor, fresh_image: tuple[str, Path], tmp_path: Path, compress: bool
+) -> None:
+    """What `podman save --format oci-archive` and `skopeo copy ... oci-archive:` write: an
+    index.json and blobs, with gzip-compressed layers, and no manifest.json."""
+    image_id, classic = fresh_image
+    with tarfile.open(classic) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))[0]
+        config = tar.extractfile(manifest["Config"]).read()
+        layers = [gzip.compress(tar.extractfile(name).read()) for name in manifest["Layers"]]
+    members = oci_members(config, layers)
+    del members["manifest.json"]
+    oci = write_tarball(tmp_path / "podman.tar", members, compress=compress)
+    assert inspect_image_tarball(oci, 2**30).docker_manifest is not None
 
     executor.load_image(oci, image_id)
     assert executor.has_image(image_id)

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def test_valid_image_is_described(tmp_path: Path, layout: str, compress: bool) -
 
     info = inspect_image_tarball(path, LIMIT)
 
-    assert info == ImageInfo(
+    assert replace(info, archive_end=0) == ImageInfo(
         image_id=image_id,
         architecture="amd64",
         os="linux",
@@ -51,7 +52,9 @@ def test_valid_image_is_described(tmp_path: Path, layout: str, compress: bool) -
         entrypoint=["/bin/predict"],
         repo_tags=["team/algo:v1"],
         size_bytes=path.stat().st_size,
+        compressed=compress,
     )
+    assert info.archive_end > 0
 
 
 def test_compression_is_detected_by_content_not_by_name(tmp_path: Path) -> None:
@@ -199,11 +202,18 @@ def test_over_the_size_limit_names_both_sizes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_no_manifest(tmp_path: Path, layout: str) -> None:
-    members, _ = synthetic_image(layout)
+    members, image_id = synthetic_image(layout)
     del members["manifest.json"]
-    error = rejected(write_tarball(tmp_path / "i.tar", members))
-    assert error.code == "no_manifest"
-    assert ("OCI" in error.message) == (layout == "oci")
+    path = write_tarball(tmp_path / "i.tar", members)
+    if layout == "classic":
+        error = rejected(path)
+        assert error.code == "no_manifest" and "index.json" in error.message
+        return
+    # An OCI archive as podman and skopeo write it: read from its index.json.
+    info = inspect_image_tarball(path, LIMIT)
+    assert info.image_id == image_id and info.docker_manifest is not None
+    manifest = json.loads(info.docker_manifest)[0]
+    assert manifest["Config"] == f"blobs/sha256/{image_id.removeprefix('sha256:')}"
 
 
 def test_no_image_in_manifest(tmp_path: Path) -> None:
@@ -384,3 +394,40 @@ def test_gzip_is_read_in_one_pass(
     monkeypatch.setattr(gzip.GzipFile, "seek", watching_seek)
     assert inspect_image_tarball(path, LIMIT).image_id == image_id
     assert backward == []
+
+
+ZEROS = layer_tar({"zeros.bin": bytes(30 * 2**20)})  # 30 MiB that gzip makes ~30 KiB
+
+
+def test_a_compressed_archive_that_expands_far_is_refused_early(tmp_path: Path) -> None:
+    members, _ = synthetic_image(layers=[ZEROS])
+    path = write_tarball(tmp_path / "bomb.tar.gz", members, compress=True)
+    assert path.stat().st_size < 2**20
+    error = rejected(path, max_bytes=2**30)
+    assert error.code == "expands_too_much"
+    assert "100 times its compressed size" in error.message
+
+
+def test_a_compressed_layer_that_expands_far_is_refused(tmp_path: Path) -> None:
+    members, _ = synthetic_image("oci", layers=[gzip.compress(ZEROS, compresslevel=9)])
+    error = rejected(write_tarball(tmp_path / "bomb.tar", members), max_bytes=2**30)
+    assert error.code == "expands_too_much" and "layer" in error.message
+
+
+def test_layers_within_the_limit_but_too_many_in_total_are_refused(tmp_path: Path) -> None:
+    # Each expands to 1 MiB (hex text: about twice its compressed size): together 3 MiB,
+    # over a 2.5 MiB limit, though the archive itself is under it.
+    layers = [gzip.compress(layer_tar({f"part{i}.txt": os.urandom(2**19).hex().encode()}))
+              for i in range(3)]
+    members, _ = synthetic_image("oci", layers=layers)
+    path = write_tarball(tmp_path / "three.tar", members)
+    assert path.stat().st_size < 2.5 * 2**20
+    error = rejected(path, max_bytes=int(2.5 * 2**20))
+    assert error.code == "expands_too_much" and "image limit" in error.message
+
+
+def test_ten_thousand_layers_are_refused(tmp_path: Path) -> None:
+    layers = [layer_tar({f"f{i}": b"x"}) for i in range(200)]
+    members, _ = synthetic_image(layers=layers)
+    error = rejected(write_tarball(tmp_path / "many.tar", members))
+    assert error.code == "too_many_layers" and "200 layers" in error.message
