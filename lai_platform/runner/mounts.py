@@ -45,19 +45,10 @@ def tmpfs(parent: Path, size_bytes: int, max_entries: int, owner: int) -> Iterat
     if not can_mount():
         yield None
         return
-    point = parent / f".tmpfs-{uuid.uuid4().hex[:12]}"
-    point.mkdir(parents=True)
     options = (f"size={size_bytes + TMPFS_SLACK_BYTES},nr_inodes={max_entries + 16},"
                f"mode=0755,uid={owner},gid={owner},nosuid,nodev,noexec")
-    if not _run("mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)):
-        point.rmdir()
-        yield None
-        return
-    try:
+    with _mounted(parent, "-t", "tmpfs", "-o", options, "tmpfs") as point:
         yield point
-    finally:
-        _run("umount", "-l", str(point))
-        point.rmdir()
 
 
 def build_image(folder: Path, image: Path) -> bool:
@@ -80,14 +71,22 @@ def build_image(folder: Path, image: Path) -> bool:
 @contextmanager
 def read_only(image: Path) -> Iterator[Path | None]:
     """The ext4 `image` mounted read-only for one run; None when it cannot be."""
-    point = image.parent / f".mount-{uuid.uuid4().hex[:12]}"
-    point.mkdir()
-    if not _run("mount", "-o", "loop,ro,nosuid,nodev,noexec", str(image), str(point)):
+    with _mounted(image.parent, "-o", "loop,ro,nosuid,nodev,noexec", str(image)) as point:
+        yield point
+
+
+@contextmanager
+def _mounted(parent: Path, *mount_arguments: str) -> Iterator[Path | None]:
+    """`mount <arguments> <a new folder under parent>`; unmounted (lazily: a container
+    still exiting cannot hold it) and removed afterwards. None when mounting fails."""
+    point = parent / f".mount-{uuid.uuid4().hex[:12]}"
+    point.mkdir(parents=True)
+    if not _run("mount", *mount_arguments, str(point)):
         point.rmdir()
         yield None
         return
     try:
         yield point
     finally:
-        _run("umount", "-l", str(point))  # -l: a container still exiting cannot hold it
+        _run("umount", "-l", str(point))
         point.rmdir()
