@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 import uuid
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lai_platform.runner import DockerExecutor, FailureReason, RunLimits, RunResult, RunSpec
+from lai_platform.runner import DockerExecutor, FailureReason, RunLimits, RunResult, RunSpec, mounts
 from tests.docker_images import build_test_image, docker_available, docker_client
 
 pytestmark = [
@@ -283,3 +284,13 @@ def test_output_is_capped_as_a_whole_not_per_file(executor: DockerExecutor, job:
     assert result.reason is FailureReason.OUTPUT_TOO_LARGE, (result.reason, result.logs)
     kept = sum(p.stat().st_size for p in (job / "output").rglob("*") if p.is_file())
     assert kept <= 1.1 * limits.output_max_bytes  # 40 MB were written, one after another
+
+
+def test_an_unprivileged_worker_runs_on_plain_folders(
+    executor: DockerExecutor, job: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the right to mount, /output is the folder itself (ulimit + poll bound it)."""
+    monkeypatch.setattr(mounts, "can_mount", lambda: False)
+    assert run(executor, job, "ok").ok
+    shutil.rmtree(job / "output")
+    assert run(executor, job, "big_output").reason is FailureReason.OUTPUT_TOO_LARGE
