@@ -82,15 +82,15 @@ class PageCache:
             return self._pages.get(key) or (version, build())
         try:
             body = build()
+            with self._lock:
+                self._pages[key] = (version, body)
+                self._pages.move_to_end(key)
+                while len(self._pages) > self.capacity:
+                    self._pages.popitem(last=False)
         finally:
             with self._lock:
                 done = self._building.pop(key)
-        with self._lock:
-            self._pages[key] = (version, body)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.capacity:
-                self._pages.popitem(last=False)
-        done.set()
+            done.set()  # a failed render must not leave readers waiting for it
         return version, body
 
     def forget(self) -> None:
