@@ -27,6 +27,7 @@ from lai_platform.storage import storage_from_url
 from lai_platform.web import auth_bp, security, web_bp
 from lai_platform.web.auth import load_logged_in_user
 from lai_platform.web.markdown import render as render_markdown
+from lai_platform.web.organize import organize_bp
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -73,6 +74,7 @@ def create_app(
     app.before_request(load_logged_in_user)
     app.register_blueprint(auth_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(organize_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     app.jinja_env.filters["markdown"] = render_markdown

@@ -12,8 +12,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from evaluator import RANKING_METHODS
 from lai_platform.accounts.users import create_user, find_user, revoke_sessions
+from lai_platform.audit import record
 from lai_platform.challenges.bundles import BundleError, load_challenge
 from lai_platform.challenges.demo import prepare_demo
+from lai_platform.challenges.lookups import find_challenge
+from lai_platform.challenges.roles import Role, set_role
 from lai_platform.extensions import db
 from lai_platform.leaderboards.ranks import DISPLAY_MODES, recompute_ranks
 from lai_platform.leaderboards.settings import configure_phase
@@ -26,22 +29,39 @@ challenges = AppGroup("challenges", help="Manage challenges.")
 demo = AppGroup("demo", help="The LAI demo challenge.")
 phases = AppGroup("phases", help="Configure phases.")
 submissions = AppGroup("submissions", help="Manage submissions.")
+roles = AppGroup("roles", help="Roles per challenge: admin, editor, reviewer.")
 
 
 @users.command("create")
 @click.argument("email")
-@click.option("--organizer", is_flag=True, help="May see every submission and its logs.")
-@click.option("--admin", is_flag=True)
+@click.option("--admin", is_flag=True, help="A platform admin: creates challenges, grants roles.")
 @click.option("--name", default="", help="Name shown on leaderboards.")
-def create_user_command(email: str, organizer: bool, admin: bool, name: str) -> None:
+def create_user_command(email: str, admin: bool, name: str) -> None:
     """Create an account; the password is read from standard input."""
     password = sys.stdin.readline().rstrip("\n")
     try:
-        user = create_user(email, password, name, organizer=organizer, admin=admin)
+        user = create_user(email, password, name, admin=admin)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {user.email} (id {user.id})")
+
+
+@roles.command("grant")
+@click.argument("email")
+@click.argument("slug")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def grant_role_command(email: str, slug: str, role: str) -> None:
+    """Give EMAIL the ROLE in challenge SLUG (the first organizer of a new platform)."""
+    user = find_user(email)
+    challenge = find_challenge(slug)
+    if user is None or challenge is None:
+        raise click.ClickException(f"No account {email}." if user is None
+                                   else f"No challenge {slug}.")
+    before, after = set_role(challenge, user, role, None)
+    record(None, challenge, "role.set", user.email, {"role": before}, {"role": after})
+    db.session.commit()
+    click.echo(f"{user.email} is {role} of {slug}")
 
 
 @users.command("revoke-sessions")
@@ -158,5 +178,5 @@ def _parse_options(options: tuple[str, ...]) -> dict:
 
 def register(app: Flask) -> None:
     phases.add_command(_configure_command())
-    for group in (users, tokens, challenges, demo, phases, submissions):
+    for group in (users, tokens, challenges, demo, phases, submissions, roles):
         app.cli.add_command(group)

@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 
 from evaluator import parse_predictions
 from lai_platform import services
-from lai_platform.accounts.users import create_user
+from lai_platform.accounts.users import create_user, find_user
 from lai_platform.challenges.bundles import load_challenge
 from lai_platform.challenges.datasets import ground_truth_of
-from lai_platform.challenges.lookups import find_phase
+from lai_platform.challenges.lookups import find_challenge, find_phase
+from lai_platform.challenges.roles import set_role
 from lai_platform.extensions import db
 from lai_platform.jobs.pipeline import record_success, run_submission
 from lai_platform.jobs.recovery import queued_ids, requeue_stale
@@ -48,6 +49,14 @@ class Platform:
             db.session.add(row)
             db.session.commit()
         return Participant(self, email, token)
+
+    def organizer(self, email: str, slug: str, role: str = "admin") -> Participant:
+        """Someone holding ROLE in challenge SLUG (a platform admin grants it)."""
+        person = self.participant(email)
+        with self.app.app_context():
+            set_role(find_challenge(slug), find_user(email), role, None)
+            db.session.commit()
+        return person
 
     def set_phase(self, slug: str, **fields) -> None:
         """An organizer changes a phase's settings; its ranks follow at once."""

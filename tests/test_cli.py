@@ -9,12 +9,12 @@ from lai_platform.models import ApiToken, Challenge, User
 def test_create_user_reads_password_from_stdin(platform):
     runner = platform.app.test_cli_runner()
     result = runner.invoke(
-        args=["users", "create", "org@example.org", "--organizer"], input="a long password\n"
+        args=["users", "create", "org@example.org", "--admin"], input="a long password\n"
     )
     assert result.exit_code == 0, result.output
     with platform.app.app_context():
         user = db.session.scalar(select(User))
-        assert user.is_organizer and not user.is_admin
+        assert user.is_admin
         assert user.check_password("a long password")
 
 

@@ -21,7 +21,7 @@ def test_demo_prepare_then_serve(platform):
         assert f"{name} already submitted (#{number}," in again.output
 
     platform.start_workers()  # what `python app.py` does on start
-    visitor = platform.participant("org@example.org", organizer=True)
+    visitor = platform.organizer("org@example.org", "lai-liver")
     for number in submitted.values():
         assert visitor.wait_for(int(number), timeout=600)["status"] == "succeeded"
     board = visitor.leaderboard()

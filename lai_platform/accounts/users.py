@@ -53,7 +53,7 @@ def find_user(email: str) -> User | None:
 
 
 def create_user(
-    email: str, password: str, display_name: str = "", organizer: bool = False, admin: bool = False
+    email: str, password: str, display_name: str = "", admin: bool = False
 ) -> User:
     """Validate and add a user; raises ValueError with a message for the person."""
     email = email.strip()
@@ -67,7 +67,6 @@ def create_user(
     user = User(
         email=email,
         display_name=(display_name.strip() or email.split("@")[0])[:80],
-        is_organizer=organizer,
         is_admin=admin,
     )
     user.set_password(password)

@@ -61,7 +61,7 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
             "logs": visible_logs(sub, viewer),
             "run_seconds": sub.run_seconds,
         }
-    if is_staff(viewer) and sub.result:
+    if is_staff(viewer, sub) and sub.result:
         data["metrics_all_cases"] = sub.result.metrics
     return data
 

@@ -1,16 +1,30 @@
 """The platform's tables, one module per area."""
 
 from lai_platform.models.challenges import Case, Challenge, Dataset, Participation, Phase
+from lai_platform.models.organizing import (
+    Announcement,
+    AuditEvent,
+    ChallengeRole,
+    FinalLeaderboard,
+    Rescoring,
+)
 from lai_platform.models.submissions import (
     ContainerImage,
     Result,
     ResultDetail,
+    ScoreHistory,
     Submission,
     SubmissionStatus,
 )
 from lai_platform.models.users import ApiToken, User
 
 __all__ = [
+    "Announcement",
+    "AuditEvent",
+    "ChallengeRole",
+    "FinalLeaderboard",
+    "Rescoring",
+    "ScoreHistory",
     "ApiToken",
     "Case",
     "Challenge",

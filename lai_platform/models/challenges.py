@@ -21,7 +21,11 @@ class Challenge(db.Model):
     description_md: Mapped[str] = mapped_column(Text, default="")
     terms_md: Mapped[str] = mapped_column(Text, default="")
     contract_md: Mapped[str] = mapped_column(Text, default="")
-    access: Mapped[str] = mapped_column(String(16), default="open")  # open | review
+    access: Mapped[str] = mapped_column(String(16), default="open")  # open | review | closed
+    # Only accounts whose e-mail is in one of these domains may join (empty: anyone).
+    email_domains: Mapped[list] = mapped_column(JSON, default=list)
+    # The task (labels, positive group, metrics): see evaluator.task. None: the LAI task.
+    task: Mapped[dict | None] = mapped_column(JSON)
     training_data_key: Mapped[str | None] = mapped_column(String(512))
     training_data_size: Mapped[int | None] = mapped_column(BigInteger)
     # Centres of the training split: results on other centres are "unseen centre" results.
@@ -43,8 +47,13 @@ class Participation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="approved")  # approved | pending
+    # approved | pending | rejected | banned
+    status: Mapped[str] = mapped_column(String(16), default="approved")
     accepted_terms_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The organizers' reason for a rejection or a ban, shown to the participant.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Touched on every submission so that admission takes a write lock on this row first.
     last_submission_at: Mapped[datetime | None]
 
@@ -61,6 +70,10 @@ class Dataset(db.Model):
     ground_truth_key: Mapped[str] = mapped_column(String(512))
     sha256: Mapped[str] = mapped_column(String(64))
     n_cases: Mapped[int]
+    # Versions of one split (same name) count up; the validation report of its upload.
+    version: Mapped[int] = mapped_column(default=1)
+    report: Mapped[dict | None] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     cases: Mapped[list[Case]] = relationship(back_populates="dataset")
@@ -94,6 +107,7 @@ class Phase(db.Model):
     logs_visible: Mapped[bool] = mapped_column(default=False)
     submissions_per_day: Mapped[int | None]
     submissions_total: Mapped[int | None]
+    submissions_concurrent: Mapped[int | None]  # queued or running at once, per participant
     primary_metric: Mapped[str] = mapped_column(String(64), default="auc")
     run_mode: Mapped[str] = mapped_column(String(16), default="batch")
     # Run limits, see lai_platform.runner.RunLimits.

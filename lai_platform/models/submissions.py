@@ -55,6 +55,10 @@ class Submission(db.Model):
     counts_against_quota: Mapped[bool] = mapped_column(default=True)
     # Baselines are shown on the leaderboard with the rank they would have, taking none.
     is_baseline: Mapped[bool] = mapped_column(default=False)
+    # Organizers' moderation: None, "hidden" or "disqualified"; either takes the submission
+    # off the leaderboard, and the reason is shown to its participant.
+    moderation: Mapped[str | None] = mapped_column(String(16))
+    moderation_reason: Mapped[str] = mapped_column(Text, default="")
     logs: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -100,6 +104,8 @@ class Result(db.Model):
     rank_hold_probability: Mapped[float | None]
     # Place on the leaderboard (1, 2, ...) when shown: a page is a range of positions.
     position: Mapped[int | None]
+    # The dataset version this result was scored against.
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="result")
@@ -116,3 +122,18 @@ class ResultDetail(db.Model):
     )
     vectors: Mapped[bytes | None] = mapped_column(LargeBinary)
     curves: Mapped[dict | None] = mapped_column(JSON)  # ROC and reliability data, per part
+
+
+class ScoreHistory(db.Model):
+    """An earlier score of a submission, kept when a rerun or a new dataset replaced it."""
+
+    __tablename__ = "score_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"))
+    metrics: Mapped[dict] = mapped_column(JSON)
+    primary_score: Mapped[float | None]
+    scored_at: Mapped[datetime]
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    why: Mapped[str] = mapped_column(String(200), default="")

@@ -23,7 +23,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
-    is_organizer: Mapped[bool] = mapped_column(default=False)
+    # Platform admins create challenges and grant roles; organizers hold roles per challenge
+    # (lai_platform.challenges.roles).
     is_admin: Mapped[bool] = mapped_column(default=False)
     # A browser session holds the epoch it was made in; bumping it ends every session.
     session_epoch: Mapped[int] = mapped_column(default=0)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from lai_platform.challenges.roles import Permission, can
 from lai_platform.models import Submission, SubmissionStatus, User
 
 
-def is_staff(viewer: User | None) -> bool:
-    return viewer is not None and (viewer.is_admin or viewer.is_organizer)
+def is_staff(viewer: User | None, submission: Submission) -> bool:
+    """An organizer of the submission's challenge (any role) or a platform admin."""
+    return can(viewer, submission.phase.challenge, Permission.VIEW)
 
 
 def is_owner_or_staff(submission: Submission, viewer: User | None) -> bool:
-    return is_staff(viewer) or (viewer is not None and viewer.id == submission.user_id)
+    return (viewer is not None and viewer.id == submission.user_id) or is_staff(
+        viewer, submission
+    )
 
 
 def can_view(submission: Submission, viewer: User | None) -> bool:
@@ -23,7 +27,7 @@ def can_view(submission: Submission, viewer: User | None) -> bool:
 def visible_logs(submission: Submission, viewer: User | None) -> str | None:
     if viewer is None or not submission.logs:
         return None
-    if is_staff(viewer):
+    if is_staff(viewer, submission):
         return submission.logs
     if viewer.id == submission.user_id and submission.phase.logs_visible:
         return submission.logs
@@ -38,7 +42,7 @@ def may_see_subgroups(submission: Submission, viewer: User | None) -> bool:
     cases: shown only where the phase allows it, and to organizers."""
     if submission.phase.case_results_visible:
         return True
-    return is_staff(viewer)
+    return is_staff(viewer, submission)
 
 
 def metrics_for_viewer(metrics: dict | None, submission: Submission, viewer: User | None):

@@ -1,0 +1,1 @@
+"""Organizer pages: challenges (being built)."""

@@ -1,0 +1,1 @@
+"""Organizer pages: datasets (being built)."""

@@ -1,0 +1,1 @@
+"""Organizer pages: leaderboards (being built)."""

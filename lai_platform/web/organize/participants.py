@@ -1,0 +1,1 @@
+"""Organizer pages: participants (being built)."""

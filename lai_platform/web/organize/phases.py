@@ -1,0 +1,1 @@
+"""Organizer pages: phases (being built)."""

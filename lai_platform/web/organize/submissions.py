@@ -1,0 +1,1 @@
+"""Organizer pages: submissions (being built)."""

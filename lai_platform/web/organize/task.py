@@ -1,0 +1,1 @@
+"""Organizer pages: task (being built)."""
