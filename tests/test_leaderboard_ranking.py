@@ -60,9 +60,9 @@ def shrink(amount: float):
 @pytest.fixture
 def board(demo_platform):
     platform = demo_platform
-    for name in ("ada", "bob", "cy", "org"):
-        platform.participant(f"{name}@example.org", **({"organizer": True} if name == "org"
-                                                       else {}))
+    for name in ("ada", "bob", "cy"):
+        platform.participant(f"{name}@example.org")
+    platform.organizer("org@example.org", "lai-liver")
     return platform
 
 

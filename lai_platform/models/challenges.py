@@ -101,7 +101,8 @@ class Phase(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description_md: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
-    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    # None until an organizer attaches a dataset: such a phase takes no submission.
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"))
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     logs_visible: Mapped[bool] = mapped_column(default=False)
@@ -138,7 +139,7 @@ class Phase(db.Model):
     shown_count: Mapped[int] = mapped_column(default=0)  # entries on the leaderboard
 
     challenge: Mapped[Challenge] = relationship(back_populates="phases")
-    dataset: Mapped[Dataset] = relationship()
+    dataset: Mapped[Dataset | None] = relationship()
 
     @property
     def has_public_split(self) -> bool:

@@ -134,6 +134,7 @@ def upgrade():
 
     with op.batch_alter_table('phases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('submissions_concurrent', sa.Integer(), nullable=True))
+        batch_op.alter_column('dataset_id', existing_type=sa.Integer(), nullable=True)
 
     with op.batch_alter_table('results', schema=None) as batch_op:
         batch_op.add_column(sa.Column('dataset_id', sa.Integer(), nullable=True))
@@ -197,6 +198,7 @@ def downgrade():
         batch_op.drop_column('dataset_id')
 
     with op.batch_alter_table('phases', schema=None) as batch_op:
+        batch_op.alter_column('dataset_id', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column('submissions_concurrent')
 
     with op.batch_alter_table('participations', schema=None) as batch_op:
