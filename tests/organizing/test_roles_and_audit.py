@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from lai_platform.extensions import db
 from lai_platform.models import AuditEvent
+from tests.organizing.conftest import make_cast
 
 
 def test_an_admin_grants_a_role_and_the_audit_log_shows_it(cast):
@@ -34,7 +35,8 @@ def test_the_desk_lists_only_the_challenges_one_organizes(cast):
     "UPDATE audit_events SET action = 'nothing'",
     "DELETE FROM audit_events",
 ])
-def test_the_audit_log_is_append_only(cast, statement):
+def test_the_audit_log_is_append_only(demo_platform_any_db, statement):
+    cast = make_cast(demo_platform_any_db)
     cast.admin.web.post_form("/organize/lai-liver/roles", email=cast.outsider.email,
                              role="editor")
     with cast.platform.app.app_context():
