@@ -23,9 +23,11 @@ from evaluator.bootstrap import (  # noqa: E402
     resample_values,
 )
 from evaluator.cases import Cases  # noqa: E402
-from evaluator.ground_truth import LAI_DIAGNOSES  # noqa: E402
 from evaluator.metrics import METRICS, compute_metrics  # noqa: E402
 from evaluator.stability import rank_stability  # noqa: E402
+
+# The LAI demo's labels (its task is in examples/lai-liver/challenge.yaml), first three positive.
+LAI_DIAGNOSES = ("HCC", "iCCA", "metastasis", "adenoma", "FNH", "haemangioma")
 
 PRIMARY = "auc"
 

@@ -6,12 +6,7 @@ can run it on its own (``python -m evaluator``).
 
 from evaluator.bootstrap import Interval, bootstrap_intervals
 from evaluator.cases import MALIGNANT_THRESHOLD, Cases, cases_from
-from evaluator.ground_truth import (
-    LAI_DIAGNOSES,
-    GroundTruth,
-    GroundTruthError,
-    read_ground_truth,
-)
+from evaluator.ground_truth import GroundTruth, GroundTruthError, read_ground_truth
 from evaluator.metrics import METRICS, Metric, MetricValue, compute_metrics
 from evaluator.per_case import PER_CASE_SCORES, per_case_scores
 from evaluator.rank_methods import (
@@ -25,10 +20,10 @@ from evaluator.rank_methods import (
 )
 from evaluator.scoring import evaluate, evaluate_files
 from evaluator.stability import RankStability, rank_stability, resampled_scores
+from evaluator.task import Task, TaskError, read_task, task_from_mapping
 from evaluator.validation import PredictionError, Predictions, parse_predictions
 
 __all__ = [
-    "LAI_DIAGNOSES",
     "MALIGNANT_THRESHOLD",
     "METRICS",
     "Cases",
@@ -45,6 +40,8 @@ __all__ = [
     "RankStability",
     "RankingMethod",
     "RankingSettings",
+    "Task",
+    "TaskError",
     "bootstrap_intervals",
     "cases_from",
     "compute_metrics",
@@ -57,5 +54,7 @@ __all__ = [
     "per_case_scores",
     "rank_stability",
     "read_ground_truth",
+    "read_task",
     "resampled_scores",
+    "task_from_mapping",
 ]

@@ -45,17 +45,18 @@ def roc_curve(y_true: np.ndarray, score: np.ndarray) -> dict[str, Any]:
 def roc_curves(
     predictions: Predictions, ground_truth: GroundTruth, max_points: int = MAX_POINTS
 ) -> dict[str, dict[str, Any]]:
-    """The malignant-vs-benign curve under "malignant", then one one-vs-rest curve per diagnosis
-    under its label, in ``ground_truth.classes`` order. Each carries its AUC (from the full
-    curve) and at most about ``max_points`` points (see ``thin_curve``)."""
+    """The binary curve (positive group vs the rest) under the task's positive name
+    ("malignant" in the LAI task), then one one-vs-rest curve per diagnosis under its label,
+    in ``ground_truth.classes`` order. Each carries its AUC (from the full curve) and at
+    most about ``max_points`` points (see ``thin_curve``)."""
     cases = cases_from(predictions, ground_truth)
+    name = ground_truth.positive_name
     curves = {
-        "malignant": _curve_entry(
-            "malignant", "binary", cases.malignant, cases.malignant_probability, max_points
-        )
+        name: _curve_entry(name, "binary", cases.malignant, cases.malignant_probability,
+                           max_points)
     }
     for k, label in enumerate(cases.classes):
-        # A diagnosis literally called "malignant" must not overwrite the binary curve.
+        # A diagnosis spelled like the positive name must not overwrite the binary curve.
         key = label if label not in curves else f"{label} (diagnosis)"
         curves[key] = _curve_entry(
             label,
@@ -154,7 +155,9 @@ def _curve_entry(
 def _class_names(label: str, kind: str) -> tuple[str, str]:
     """How the reason for an undefined curve names its two classes."""
     if kind == "binary":
-        return "malignant cases", "benign cases"
+        if label == "malignant":  # the LAI task's words
+            return "malignant cases", "benign cases"
+        return f"{label} cases", f"cases other than {label}"
     return f"{label} cases", f"cases other than {label}"
 
 

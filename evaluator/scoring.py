@@ -18,6 +18,7 @@ from evaluator.cases import Cases, cases_from
 from evaluator.ground_truth import GroundTruth, read_ground_truth
 from evaluator.metrics import METRICS, compute_metrics
 from evaluator.subgroups import diagnosis_scores, lesion_diameters, size_bands
+from evaluator.task import Task
 from evaluator.validation import PredictionError, Predictions, parse_predictions
 
 
@@ -78,15 +79,23 @@ def evaluate(
 
 
 def evaluate_files(
-    predictions_path: str | Path, ground_truth_path: str | Path, **options: Any
+    predictions_path: str | Path,
+    ground_truth_path: str | Path,
+    task: Task | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Read, validate and score; raises GroundTruthError or PredictionError with the reasons."""
-    ground_truth = read_ground_truth(ground_truth_path)
+    """Read, validate and score; raises GroundTruthError or PredictionError with the reasons.
+
+    ``task`` declares the labels and the binary grouping (see evaluator.task); without one the
+    labels are those in the ground truth and the binary truth its ``malignant`` column."""
+    ground_truth = read_ground_truth(ground_truth_path, task=task)
     try:
         raw = Path(predictions_path).read_bytes()
     except OSError as error:
         raise PredictionError([f"cannot read predictions file: {error}"]) from None
-    return evaluate(parse_predictions(raw, ground_truth), ground_truth, **options)
+    result = evaluate(parse_predictions(raw, ground_truth), ground_truth, **options)
+    result["task"] = task.to_mapping() if task is not None else None
+    return result
 
 
 def _score(

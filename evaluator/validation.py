@@ -52,7 +52,7 @@ class PredictionError(ValueError):
 @dataclass(frozen=True, eq=False)
 class Predictions:
     case_ids: tuple[str, ...]  # the ground truth's order
-    malignant_probability: np.ndarray  # (n,)
+    malignant_probability: np.ndarray  # (n,) the task's binary probability, whatever its key
     diagnosis_probabilities: np.ndarray  # (n, k), columns follow ``classes``
     classes: tuple[str, ...]  # == ground_truth.classes
 
@@ -88,7 +88,8 @@ def parse_predictions(raw: bytes | str | dict, ground_truth: GroundTruth) -> Pre
                 problems.append(f"{where}: unknown case id")
             elif counts[case_id] == 2:  # report a duplicate once, however often it repeats
                 problems.append(f"{where}: duplicated case id (appears more than once)")
-        entry_problems, row = _check_entry(where, entry, ground_truth.classes)
+        entry_problems, row = _check_entry(where, entry, ground_truth.classes,
+                                           ground_truth.probability_key)
         problems += entry_problems
         if row is not None and isinstance(case_id, str):
             rows[case_id] = row
@@ -172,17 +173,18 @@ def _entries(document: Any) -> list[Any]:
 
 
 def _check_entry(
-    where: str, entry: dict, classes: tuple[str, ...]
+    where: str, entry: dict, classes: tuple[str, ...], key: str
 ) -> tuple[list[str], tuple[float, list[float]] | None]:
-    """Problems of one entry's probabilities, and its values when there are none."""
+    """Problems of one entry's probabilities, and its values when there are none. ``key``:
+    the task's binary probability (``malignant_probability`` in the LAI task)."""
     problems: list[str] = []
     malignant = None
-    if "malignant_probability" not in entry:
-        problems.append(f"{where}: missing malignant_probability")
+    if key not in entry:
+        problems.append(f"{where}: missing {key}")
     else:
-        malignant, problem = _probability(entry["malignant_probability"])
+        malignant, problem = _probability(entry[key])
         if problem:
-            problems.append(f"{where}: malignant_probability {problem}")
+            problems.append(f"{where}: {key} {problem}")
 
     diagnosis = None
     if "diagnosis_probabilities" not in entry:

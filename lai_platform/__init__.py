@@ -19,6 +19,7 @@ from lai_platform.config import Settings
 from lai_platform.extensions import csrf, db, migrate
 from lai_platform.jobs.pipeline import run_submission
 from lai_platform.jobs.queues import make_job_queue
+from lai_platform.jobs.rescoring import run_rescoring
 from lai_platform.leaderboards.cache import PageCache
 from lai_platform.leaderboards.ranking_job import run_ranking
 from lai_platform.runner import DockerExecutor, Executor
@@ -65,7 +66,7 @@ def create_app(
     app.extensions["lai"] = Services(
         settings=settings,
         storage=storage_from_url(settings.storage_url),
-        jobs=make_job_queue(app, settings, run_submission, run_ranking),
+        jobs=make_job_queue(app, settings, run_submission, run_ranking, run_rescoring),
         executor_factory=executor_factory,
         pages=PageCache(settings.leaderboard_ttl_s),
         throttle=make_throttle(settings.broker_url),

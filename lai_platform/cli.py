@@ -18,10 +18,12 @@ from lai_platform.challenges.demo import prepare_demo
 from lai_platform.challenges.lookups import find_challenge
 from lai_platform.challenges.roles import Role, set_role
 from lai_platform.extensions import db
-from lai_platform.leaderboards.ranks import DISPLAY_MODES, recompute_ranks
+from lai_platform.leaderboards.ranking_job import rank_phase
+from lai_platform.leaderboards.ranks import DISPLAY_MODES
 from lai_platform.leaderboards.settings import configure_phase
 from lai_platform.models import ApiToken, Submission
 from lai_platform.scoring.evaluation_images import set_evaluation_image
+from lai_platform.submissions.moderation import set_baseline
 
 users = AppGroup("users", help="Manage accounts.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
@@ -160,10 +162,9 @@ def mark_baseline_command(submission_id: int, unset: bool) -> None:
     sub = db.session.get(Submission, submission_id)
     if sub is None:
         raise click.ClickException(f"No submission {submission_id}.")
-    sub.is_baseline = not unset
-    recompute_ranks(sub.phase)
-    db.session.commit()
-    click.echo(f"submission {submission_id}: baseline={sub.is_baseline}")
+    set_baseline(sub, not unset, None)  # the same change (and audit event) as the pages
+    rank_phase(sub.phase_id)  # at once: no ranking worker may run beside a command
+    click.echo(f"submission {submission_id}: baseline={not unset}")
 
 
 def _parse_options(options: tuple[str, ...]) -> dict:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from evaluator import LAI_DIAGNOSES
+from lai_platform.challenges.tasks import LEGACY_TASK
 from lai_platform.runner.base import (
     PREDICTIONS_FILE,
     FailureReason,
@@ -70,15 +70,18 @@ def _ok(logs: str = "fake run\n") -> RunResult:
                      logs=logs, duration_s=0.01, logs_truncated=False)
 
 
-def predicts(probability: float = 0.5, logs: str = "fake run\n") -> Script:
-    """A container that predicts `probability` for every case it finds in /input."""
+def predicts(probability: float = 0.5, logs: str = "fake run\n",
+             labels: Sequence[str] = tuple(LEGACY_TASK["labels"]),
+             key: str = "malignant_probability") -> Script:
+    """A container that predicts `probability` for every case it finds in /input (`labels`
+    and `key`: the task's; the LAI demo's by default)."""
 
     def script(spec: RunSpec) -> RunResult:
         cases = json.loads((spec.input_dir / "cases.json").read_text())
-        share = 1.0 / len(LAI_DIAGNOSES)
+        share = 1.0 / len(labels)
         predictions = [
-            {"case_id": case, "malignant_probability": probability,
-             "diagnosis_probabilities": dict.fromkeys(LAI_DIAGNOSES, share)}
+            {"case_id": case, key: probability,
+             "diagnosis_probabilities": dict.fromkeys(labels, share)}
             for case in cases
         ]
         (spec.output_dir / PREDICTIONS_FILE).write_text(json.dumps({"predictions": predictions}))

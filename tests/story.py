@@ -18,9 +18,11 @@ from lai_platform.challenges.bundles import load_challenge
 from lai_platform.challenges.datasets import ground_truth_of
 from lai_platform.challenges.lookups import find_challenge, find_phase
 from lai_platform.challenges.roles import set_role
+from lai_platform.challenges.tasks import task_of
 from lai_platform.extensions import db
 from lai_platform.jobs.pipeline import record_success, run_submission
 from lai_platform.jobs.recovery import queued_ids, requeue_stale
+from lai_platform.jobs.rescoring import rescorings_due, run_rescoring
 from lai_platform.leaderboards.ranking_job import phases_due, rank_phase, run_ranking
 from lai_platform.leaderboards.ranks import recompute_ranks
 from lai_platform.models import ApiToken, ContainerImage, Phase, Submission, User
@@ -83,6 +85,16 @@ class Platform:
             run_submission(self.app, submission_id)
         self.rank_due()
         return ids
+
+    def run_rescorings(self) -> list[int]:
+        """What the re-scoring job does for every unfinished re-scoring, then the rankings
+        that are due (runs it queued again wait for run_queued)."""
+        with self.app.app_context():
+            due = rescorings_due()
+        for rescoring_id in due:
+            run_rescoring(self.app, rescoring_id)
+        self.rank_due()
+        return due
 
     def rank_due(self) -> None:
         """What the ranking job does for every phase whose ranking is out of date."""
@@ -209,7 +221,8 @@ def record_scored_submission(
     with platform.app.app_context():
         user = db.session.scalar(db.select(User).where(User.email == email))
         phase = find_phase(challenge, phase_slug)
-        truth = ground_truth_of(platform.services.storage, phase.dataset)
+        truth = ground_truth_of(platform.services.storage, phase.dataset,
+                                task_of(phase.challenge))
         predictions = parse_predictions(predict(truth), truth)
         image = ContainerImage(user_id=user.id, image_id="sha256:" + "0" * 64,
                                storage_key="images/none", size_bytes=0, architecture="amd64")

@@ -2,7 +2,19 @@
 resource."""
 
 # Importing the resource modules adds their routes to the blueprint.
-from lai_platform.api import challenges, errors, leaderboards, submissions  # noqa: F401
+from lai_platform.api import (  # noqa: F401
+    challenge_admin,
+    challenges,
+    datasets,
+    errors,
+    exports,
+    leaderboards,
+    moderation,
+    participants,
+    phases,
+    submissions,
+    task,
+)
 from lai_platform.api.blueprint import api_bp
 
 __all__ = ["api_bp"]

@@ -26,7 +26,7 @@ def phase_json(phase: Phase) -> dict:
         "closes_at": phase.closes_at.isoformat() + "Z" if phase.closes_at else None,
         "limits": phase.limits,
         "image_max_bytes": phase.image_max_bytes,
-        "n_cases": phase.dataset.n_cases,
+        "n_cases": phase.dataset.n_cases if phase.dataset else None,
     }
 
 
@@ -40,6 +40,9 @@ def challenge_json(challenge: Challenge, detail: bool = False) -> dict:
             "terms": challenge.terms_md,
             "phases": [phase_json(p) for p in challenge.phases],
             "participation": participation.status if participation else None,
+            # The organizers' reason for a rejection or a ban (None otherwise).
+            "participation_reason": (participation.reason or None)
+            if participation and participation.status in ("rejected", "banned") else None,
         }
     return data
 

@@ -9,6 +9,7 @@ from lai_platform.api.blueprint import api_bp
 from lai_platform.challenges.lookups import get_phase
 from lai_platform.errors import NotFound
 from lai_platform.extensions import db
+from lai_platform.leaderboards.exports import rank_interval_json
 from lai_platform.leaderboards.parts import current_part, visible_metrics
 from lai_platform.models import Submission, User
 from lai_platform.submissions.admission import admit_body
@@ -17,19 +18,13 @@ from lai_platform.submissions.visibility import (
     is_owner_or_staff,
     is_staff,
     metrics_for_viewer,
+    visible_history,
     visible_logs,
 )
 
 
 def _iso(value) -> str | None:
     return value.isoformat() + "Z" if value else None
-
-
-def rank_interval_json(result) -> dict | None:
-    if result is None or result.rank_low is None:
-        return None
-    return {"low": result.rank_low, "high": result.rank_high,
-            "hold_probability": result.rank_hold_probability}
 
 
 def submission_json(sub: Submission, viewer: User | None) -> dict:
@@ -50,6 +45,11 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
         "scored_on": current_part(sub.phase) if sub.result else None,
         "rank": sub.result.rank if sub.result else None,
         "rank_interval": rank_interval_json(sub.result),
+        "dataset_id": sub.result.dataset_id if sub.result else None,
+        # Earlier scores (a rerun, a new dataset version), oldest first.
+        "history": [h | {"scored_at": _iso(h["scored_at"]),
+                         "replaced_at": _iso(h["replaced_at"])}
+                    for h in visible_history(sub, viewer)],
     }
     if is_owner_or_staff(sub, viewer):
         data |= {
@@ -60,6 +60,9 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
             "logs_visible": sub.phase.logs_visible,
             "logs": visible_logs(sub, viewer),
             "run_seconds": sub.run_seconds,
+            # Hidden or disqualified by the organizers, and why (None: not moderated).
+            "moderation": sub.moderation,
+            "moderation_reason": sub.moderation_reason if sub.moderation else None,
         }
     if is_staff(viewer, sub) and sub.result:
         data["metrics_all_cases"] = sub.result.metrics

@@ -17,10 +17,12 @@ from typing import Any
 
 import yaml
 
-from evaluator import read_ground_truth
+from evaluator import GroundTruth, GroundTruthError, TaskError, read_ground_truth, read_task
 from evaluator.metrics import METRICS
 from lai_platform import services
+from lai_platform.challenges.checks import domains
 from lai_platform.challenges.lookups import find_challenge
+from lai_platform.challenges.tasks import checked_task, task_of
 from lai_platform.extensions import db
 from lai_platform.leaderboards.settings import apply_display, apply_ranking
 from lai_platform.models import Case, Challenge, Dataset, Phase
@@ -29,7 +31,9 @@ PHASE_FIELDS = {
     "title", "description", "dataset", "logs_visible", "submissions_per_day",
     "submissions_total", "primary_metric", "run_mode", "limits", "image_max_mb",
     "opens_at", "closes_at", "ranking", "display", "public_fraction", "case_results_visible",
+    "submissions_concurrent", "public_cases",
 }
+ACCESS_MODES = ("open", "review", "closed")
 
 
 class BundleError(ValueError):
@@ -67,7 +71,9 @@ def bundle_data_dir(spec: dict, data_root: Path, options: dict | None = None) ->
     return out
 
 
-def load_challenge(path: Path, options: dict | None = None) -> Challenge:
+def load_challenge(path: Path, options: dict | None = None, *, commit: bool = True) -> Challenge:
+    """Load a bundle; commit=False leaves the commit to the caller (who adds its audit event
+    to the same transaction)."""
     spec = read_bundle(path)
     slug = spec["slug"]
     if find_challenge(slug) is not None:
@@ -83,31 +89,43 @@ def load_challenge(path: Path, options: dict | None = None) -> Challenge:
         contract_md=_read_text(base, spec.get("contract")),
         access=spec.get("access", "open"),
     )
-    if challenge.access not in ("open", "review"):
-        raise BundleError("access must be 'open' or 'review'.")
+    if challenge.access not in ACCESS_MODES:
+        raise BundleError(f"access must be one of {', '.join(ACCESS_MODES)}.")
+    challenge.task = _task(spec)
+    challenge.email_domains = _email_domains(spec.get("email_domains"))
     db.session.add(challenge)
     db.session.flush()
     if training := spec.get("training_split"):
         challenge.training_data_key, challenge.training_data_size = _store_training(
             slug, data_dir / training
         )
-        truth = read_ground_truth(data_dir / training / "ground_truth.csv")
+        truth = _read_truth(data_dir / training / "ground_truth.csv", challenge)
         challenge.training_centres = sorted(set(truth.centre))
     datasets: dict[str, Dataset] = {}
     for position, phase_spec in enumerate(spec["phases"]):
-        split = phase_spec["dataset"]
-        if split not in datasets:
+        split = phase_spec.get("dataset")  # a phase may wait for its dataset
+        if split is not None and split not in datasets:
             datasets[split] = _store_dataset(challenge, split, data_dir / split)
-        db.session.add(_phase(challenge, phase_spec, datasets[split], position))
-    db.session.commit()
+        phase = _phase(challenge, phase_spec, datasets.get(split), position)
+        db.session.add(phase)
+    if commit:
+        db.session.commit()
     return challenge
 
 
-def _phase(challenge: Challenge, spec: dict, dataset: Dataset, position: int) -> Phase:
+def _email_domains(value) -> list[str]:
+    problems: list[str] = []
+    found = domains(value if isinstance(value, list) else str(value or ""), problems)
+    if problems:
+        raise BundleError("email_domains: " + " ".join(problems))
+    return found
+
+
+def _phase(challenge: Challenge, spec: dict, dataset: Dataset | None, position: int) -> Phase:
     unknown = set(spec) - PHASE_FIELDS - {"slug"}
     if unknown:
         raise BundleError(f"phase {spec.get('slug')}: unknown keys {sorted(unknown)}")
-    metric = spec.get("primary_metric", "auc")
+    metric = spec.get("primary_metric", task_of(challenge).primary)
     if metric not in METRICS:
         raise BundleError(f"phase {spec['slug']}: unknown metric {metric!r}")
     if spec.get("run_mode", "batch") != "batch":
@@ -125,6 +143,7 @@ def _phase(challenge: Challenge, spec: dict, dataset: Dataset, position: int) ->
         logs_visible=bool(spec.get("logs_visible", False)),
         submissions_per_day=spec.get("submissions_per_day"),
         submissions_total=spec.get("submissions_total"),
+        submissions_concurrent=spec.get("submissions_concurrent"),
         primary_metric=metric,
         run_mode=spec.get("run_mode", "batch"),
         limits=dict(spec.get("limits", {})),
@@ -141,13 +160,27 @@ def _phase(challenge: Challenge, spec: dict, dataset: Dataset, position: int) ->
     except ValueError as exc:
         raise BundleError(str(exc)) from exc
     phase.case_results_visible = bool(spec.get("case_results_visible", False))
-    if (fraction := spec.get("public_fraction")) is not None:
+    _public_split(challenge, phase, spec, dataset)
+    return phase
+
+
+def _public_split(challenge: Challenge, phase: Phase, spec: dict, dataset: Dataset | None) -> None:
+    """`public_cases` (an exported bundle: the exact cases) or `public_fraction`."""
+    if (spec.get("public_fraction") is not None or spec.get("public_cases")) and dataset is None:
+        raise BundleError(f"phase {phase.slug}: a public split needs the phase's dataset")
+    if listed := spec.get("public_cases"):
+        known = {c.case_id for c in dataset.cases}
+        unknown = sorted(set(map(str, listed)) - known)
+        if unknown:
+            raise BundleError(f"phase {phase.slug}: public_cases not in the dataset: "
+                              f"{', '.join(unknown[:5])}")
+        phase.public_case_ids = sorted(map(str, listed))
+    elif (fraction := spec.get("public_fraction")) is not None:
         if not 0 < float(fraction) < 1:
             raise BundleError(f"phase {phase.slug}: public_fraction must be between 0 and 1")
         phase.public_case_ids = public_cases(
             [c.case_id for c in dataset.cases], float(fraction), f"{challenge.slug}/{phase.slug}"
         )
-    return phase
 
 
 def public_cases(case_ids: list[str], fraction: float, salt: str) -> list[str]:
@@ -165,7 +198,7 @@ def _store_dataset(challenge: Challenge, split: str, folder: Path) -> Dataset:
     if not (inputs / "cases.json").is_file() or not gt_file.is_file():
         raise BundleError(f"{folder} needs inputs/cases.json and ground_truth.csv.")
     case_ids = json.loads((inputs / "cases.json").read_text())
-    ground_truth = read_ground_truth(gt_file)
+    ground_truth = _read_truth(gt_file, challenge)
     if sorted(case_ids) != sorted(ground_truth.case_ids):
         raise BundleError(f"{folder}: cases.json and ground_truth.csv list different cases.")
     storage = services.get().storage
@@ -247,6 +280,30 @@ def _import(path: Path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _task(spec: dict) -> dict | None:
+    """challenge.yaml's `task:` (a mapping, or a task file of the bundle), checked; None (no
+    key): the legacy LAI task (tasks.py)."""
+    value = spec.get("task")
+    try:
+        if isinstance(value, str):
+            base = Path(spec["_dir"]).resolve()
+            file = (base / value).resolve()
+            if not file.is_relative_to(base):  # an uploaded bundle names only its own files
+                raise TaskError(f"task file {value!r} is outside the bundle")
+            value = read_task(file).to_mapping()
+        return checked_task(value) if "task" in spec else None
+    except TaskError as exc:
+        raise BundleError(f"challenge.yaml task: {exc}") from exc
+
+
+def _read_truth(path: Path, challenge: Challenge) -> GroundTruth:
+    """A split's ground truth, checked against the challenge's task (labels, positive)."""
+    try:
+        return read_ground_truth(path, task=task_of(challenge))
+    except GroundTruthError as exc:
+        raise BundleError(f"{path}: {exc}") from exc
 
 
 __all__ = ["BundleError", "load_challenge", "read_bundle"]

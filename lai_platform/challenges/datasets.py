@@ -1,12 +1,19 @@
-"""A phase's dataset as stored: its hidden ground truth, read from storage."""
+"""A phase's dataset as stored: its hidden ground truth, read from storage with the task of
+the challenge it belongs to (labels, positive group)."""
 
 from __future__ import annotations
 
-from evaluator import GroundTruth, read_ground_truth
-from lai_platform.models import Dataset
+from evaluator import GroundTruth, Task, read_ground_truth
+from lai_platform.challenges.tasks import task_of
+from lai_platform.extensions import db
+from lai_platform.models import Challenge, Dataset
 from lai_platform.storage import Storage
 
 
-def ground_truth_of(storage: Storage, dataset: Dataset) -> GroundTruth:
+def ground_truth_of(storage: Storage, dataset: Dataset, task: Task | None = None) -> GroundTruth:
+    """``task``: the challenge's (``task_of``); looked up from the dataset when not given, so
+    that no caller can read a ground truth without its task."""
+    if task is None:
+        task = task_of(db.session.get(Challenge, dataset.challenge_id))
     with storage.local_path(dataset.ground_truth_key) as path:
-        return read_ground_truth(path)
+        return read_ground_truth(path, task=task)

@@ -1,6 +1,8 @@
-"""A challenge's task (evaluator.task) as stored on the challenge."""
+"""A challenge's task (evaluator.task) as stored on the challenge, and changing it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from evaluator.task import Task, task_from_mapping
 from lai_platform.models import Challenge
@@ -19,3 +21,9 @@ LEGACY_TASK = {
 
 def task_of(challenge: Challenge) -> Task:
     return task_from_mapping(challenge.task or LEGACY_TASK)
+
+
+def checked_task(value: Any) -> dict:
+    """A declaration as stored on the challenge: checked, in canonical form (TaskError)."""
+    return task_from_mapping(value).to_mapping()
+

@@ -94,6 +94,9 @@ class Expansion:
     limit: int
     compressed_size: int
     expanded: int = 0
+    # Also expand gzip members (image layers) to count them; a dataset's .nii.gz files are
+    # never expanded by the platform, so its archive is bounded on the outer stream only.
+    members: bool = True
 
     def outer_limit(self, is_gzip: bool) -> int:
         return min(self.limit, MAX_RATIO * self.compressed_size) if is_gzip else self.limit
@@ -206,7 +209,7 @@ def _examine(archive: tarfile.TarFile, member: tarfile.TarInfo, capture_up_to: i
     head = handle.read(2)
     if head[:1] in (b"{", b"[") and member.size <= capture_up_to:
         return head + handle.read()
-    if head == b"\x1f\x8b" and expansion is not None:
+    if head == b"\x1f\x8b" and expansion is not None and expansion.members:
         _count_expansion(handle, head, member.size, expansion)
     return None
 

@@ -1,6 +1,6 @@
-"""Production queue: Celery on a Redis broker. Runs go to the `cpu` or `gpu` queue; rankings
-and the reaper's tick to `control`, which a worker of its own serves, so a leaderboard never
-waits behind a 30-minute run:
+"""Production queue: Celery on a Redis broker. Runs go to the `cpu` or `gpu` queue; rankings,
+re-scorings and the reaper's tick to `control`, which a worker of its own serves, so a
+leaderboard never waits behind a 30-minute run:
 
     celery -A lai_platform.jobs.celery_worker worker -Q cpu            (and/or -Q gpu)
     celery -A lai_platform.jobs.celery_worker worker -Q control -B     (one, with beat)
@@ -18,12 +18,14 @@ from lai_platform.config import Settings
 from lai_platform.extensions import db
 from lai_platform.jobs.base import Handler
 from lai_platform.jobs.recovery import queued_ids, remove_stray_containers, requeue_stale
+from lai_platform.jobs.rescoring import rescorings_due
 from lai_platform.leaderboards.ranking_job import phases_due
 from lai_platform.models import Submission
 
 TASK_RUN = "lai.run_submission"
 TASK_REAP = "lai.reap"
 TASK_RANK = "lai.rank_phase"
+TASK_RESCORE = "lai.rescore_phase"
 CONTROL = "control"
 REAP_EVERY_S = 15.0
 
@@ -44,7 +46,8 @@ def make_celery(settings: Settings) -> Celery:
 
 
 class CeleryJobQueue:
-    def __init__(self, app: Flask, settings: Settings, run: Handler, rank: Handler) -> None:
+    def __init__(self, app: Flask, settings: Settings, run: Handler, rank: Handler,
+                 rescore: Handler) -> None:
         self.app = app
         self.settings = settings
         self.celery = make_celery(settings)
@@ -56,6 +59,10 @@ class CeleryJobQueue:
         @self.celery.task(name=TASK_RANK)
         def rank_task(phase_id: int) -> None:
             rank(app, phase_id)
+
+        @self.celery.task(name=TASK_RESCORE)
+        def rescore_task(rescoring_id: int) -> None:
+            rescore(app, rescoring_id)
 
         @self.celery.task(name=TASK_REAP)
         def reap() -> None:
@@ -69,15 +76,20 @@ class CeleryJobQueue:
     def enqueue_ranking(self, phase_id: int) -> None:
         self.celery.send_task(TASK_RANK, args=[phase_id], queue=CONTROL)
 
+    def enqueue_rescoring(self, rescoring_id: int) -> None:
+        self.celery.send_task(TASK_RESCORE, args=[rescoring_id], queue=CONTROL)
+
     def reap(self) -> None:
         """Retry runs whose worker died; re-send queued submissions whose message was lost;
-        request the rankings that are due (the tick)."""
+        request the rankings that are due and unfinished re-scorings (the tick)."""
         with self.app.app_context():
             requeue_stale(self.settings.heartbeat_timeout_s, self.settings.max_attempts)
             for submission_id in queued_ids():
                 self.enqueue(submission_id)
             for phase_id in phases_due():
                 self.enqueue_ranking(phase_id)
+            for rescoring_id in rescorings_due():
+                self.enqueue_rescoring(rescoring_id)
 
     def worker_started(self) -> None:
         """A worker process starts: remove containers that no live run owns any more."""

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from evaluator import GroundTruth, PredictionError, Predictions, parse_predictions
 from lai_platform import services
 from lai_platform.challenges.datasets import ground_truth_of
+from lai_platform.challenges.tasks import task_of
 from lai_platform.extensions import db
 from lai_platform.jobs.staging import mounted_inputs
 from lai_platform.leaderboards.parts import primary_score
@@ -117,14 +118,18 @@ def _heartbeat(app: Flask, submission_id: int, stop: threading.Event) -> None:
 
 def _execute(submission: Submission) -> None:
     svc = services.get()
+    if submission.phase.dataset is None:  # admission refuses these; a stray one is ours
+        raise RuntimeError(f"phase {submission.phase_id} has no dataset")
+    dataset_id = submission.phase.dataset_id  # what it runs on, even if replaced meanwhile
     _load_image(submission)
     raw, result = _run_container(submission)
     # Kept (capped by the runner's output limit) for organizers and per-case analyses.
     svc.storage.save(predictions_key(submission.id), io.BytesIO(raw))
-    ground_truth = ground_truth_of(svc.storage, submission.phase.dataset)
+    ground_truth = ground_truth_of(svc.storage, submission.phase.dataset,
+                                   task_of(submission.phase.challenge))
     predictions = _validated(raw, ground_truth, result.logs)
     scored = scorer_for(submission.phase, svc).score(submission, predictions, raw, ground_truth)
-    record_success(submission, scored, result.logs, result.duration_s)
+    record_success(submission, scored, result.logs, result.duration_s, dataset_id)
 
 
 def _load_image(submission: Submission) -> None:
@@ -183,25 +188,35 @@ def predictions_key(submission_id: int) -> str:
     return f"predictions/{submission_id}.json"
 
 
-def record_success(submission: Submission, scored: Scored, logs: str, seconds: float) -> None:
+def write_result(submission: Submission, scored: Scored, dataset_id: int | None) -> Result:
+    """The submission's Result (and its detail) from a scoring; the caller commits. Shared by
+    a run and a re-scoring on a new dataset version."""
+    phase = submission.phase
+    result = Result(
+        submission_id=submission.id,
+        phase_id=phase.id,
+        metrics=scored.metrics,
+        metrics_public=scored.metrics_public,
+        metrics_private=scored.metrics_private,
+        part_values=scored.part_values,
+        primary_score=primary_score(scored.metrics, phase.primary_metric),
+        dataset_id=dataset_id,
+        detail=ResultDetail(
+            vectors=pack(scored.resampled, scored.case_scores) if scored.resampled else None,
+            curves=scored.curves,
+        ),
+    )
+    db.session.add(result)
+    return result
+
+
+def record_success(submission: Submission, scored: Scored, logs: str, seconds: float,
+                   dataset_id: int | None = None) -> None:
+    """`dataset_id`: the dataset version it was scored on (default: the phase's now)."""
     if submission.status != SubmissionStatus.RUNNING:
         return
     phase = submission.phase
-    db.session.add(
-        Result(
-            submission_id=submission.id,
-            phase_id=phase.id,
-            metrics=scored.metrics,
-            metrics_public=scored.metrics_public,
-            metrics_private=scored.metrics_private,
-            part_values=scored.part_values,
-            primary_score=primary_score(scored.metrics, phase.primary_metric),
-            detail=ResultDetail(
-                vectors=pack(scored.resampled, scored.case_scores) if scored.resampled else None,
-                curves=scored.curves,
-            ),
-        )
-    )
+    write_result(submission, scored, dataset_id if dataset_id is not None else phase.dataset_id)
     submission.status = SubmissionStatus.SUCCEEDED
     submission.logs = logs
     submission.run_seconds = seconds

@@ -1,8 +1,9 @@
-"""The embedded default: worker threads in the web process, and one ranking thread.
+"""The embedded default: worker threads in the web process, one ranking thread and one
+re-scoring thread.
 
 Runs go to `worker_threads` threads; rankings to a thread of their own, so a leaderboard
 never waits for a run. A reaper thread retries runs whose worker died and, as the tick,
-requests the rankings that are due (a phase opened or closed).
+requests the rankings that are due (a phase opened or closed) and unfinished re-scorings.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Flask
 from lai_platform.config import Settings
 from lai_platform.jobs.base import Handler
 from lai_platform.jobs.recovery import queued_ids, remove_stray_containers, requeue_stale
+from lai_platform.jobs.rescoring import rescorings_due
 from lai_platform.leaderboards.ranking_job import phases_due
 
 log = logging.getLogger(__name__)
@@ -72,11 +74,13 @@ class _Lane:
 
 
 class ThreadJobQueue:
-    def __init__(self, app: Flask, settings: Settings, run: Handler, rank: Handler) -> None:
+    def __init__(self, app: Flask, settings: Settings, run: Handler, rank: Handler,
+                 rescore: Handler) -> None:
         self.app = app
         self.settings = settings
         self.runs = _Lane(app, run, "worker")
         self.rankings = _Lane(app, rank, "ranking")
+        self.rescorings = _Lane(app, rescore, "rescoring")
         self._reaper: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -85,6 +89,9 @@ class ThreadJobQueue:
 
     def enqueue_ranking(self, phase_id: int) -> None:
         self.rankings.put(phase_id)
+
+    def enqueue_rescoring(self, rescoring_id: int) -> None:
+        self.rescorings.put(rescoring_id)
 
     def start(self) -> None:
         with self.app.app_context():
@@ -99,6 +106,7 @@ class ThreadJobQueue:
             self.settings.worker_threads,
         )
         self.rankings.start(1)
+        self.rescorings.start(1)
         self._reaper = threading.Thread(target=self._reap, name="lai-reaper", daemon=True)
         self._reaper.start()
 
@@ -106,14 +114,17 @@ class ThreadJobQueue:
         self._stopping.set()
         self.runs.stop()
         self.rankings.stop()
+        self.rescorings.stop()
         if self._reaper is not None:
             self._reaper.join(timeout=30)
 
     def join_idle(self, timeout: float) -> bool:
-        """Wait until no run and no ranking is pending (tests and scripts); True when idle."""
+        """Wait until no run, ranking or re-scoring is pending (tests and scripts); True when
+        idle."""
         done = threading.Event()
 
         def waiter() -> None:
+            self.rescorings.queue.join()  # first: it queues runs and rankings
             self.runs.queue.join()
             self.rankings.queue.join()
             done.set()
@@ -135,3 +146,5 @@ class ThreadJobQueue:
             self.enqueue(submission_id)
         for phase_id in phases_due():
             self.enqueue_ranking(phase_id)
+        for rescoring_id in rescorings_due():
+            self.enqueue_rescoring(rescoring_id)

@@ -8,15 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload
 
 from evaluator import METRICS
+from lai_platform.challenges.tasks import task_of
 from lai_platform.extensions import db
 from lai_platform.leaderboards.parts import current_part, part_metrics
 from lai_platform.models import Phase, Result, Submission
 
 PER_PAGE = 100
-# The columns a leaderboard shows besides the ranking metrics; every metric is on each
-# submission's page.
-USUAL_COLUMNS = ("auc", "balanced_accuracy", "sensitivity", "specificity", "macro_f1",
-                 "kappa", "lld_mmri_score")
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,8 @@ def page_count(phase: Phase, per_page: int = PER_PAGE) -> int:
 
 
 def leaderboard_columns(phase: Phase) -> list[str]:
-    """The metric columns: the primary metric first, then the ranking metrics, then the
-    usual ones."""
-    names = [phase.primary_metric, *(phase.ranking_metrics or []), *USUAL_COLUMNS]
+    """The metric columns: the phase's primary metric first, then its ranking metrics, then
+    the metrics its challenge's task shows (every metric is on each submission's page)."""
+    names = [phase.primary_metric, *(phase.ranking_metrics or []),
+             *task_of(phase.challenge).metrics]
     return [n for n in dict.fromkeys(names) if n in METRICS]

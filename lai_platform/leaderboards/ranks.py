@@ -18,10 +18,11 @@ from sqlalchemy import select, text, update
 from evaluator import RankingMethod, RankingSettings, rank_entries, rank_stability, ranking_method
 from lai_platform import services
 from lai_platform.challenges.datasets import ground_truth_of
+from lai_platform.challenges.tasks import task_of
 from lai_platform.extensions import db
 from lai_platform.leaderboards.entries import StoredEntries
 from lai_platform.leaderboards.parts import current_part
-from lai_platform.models import Phase, Result, Submission
+from lai_platform.models import Participation, Phase, Result, Submission
 from lai_platform.models._time import utcnow
 from lai_platform.scoring.builtin import resample_counts
 
@@ -41,6 +42,8 @@ class Entry:
     is_baseline: bool
     part_values: dict
     stored: tuple  # the rank fields as stored, to write back only what changed
+    # Hidden or disqualified by the organizers, or its participant banned: not shown.
+    excluded: bool = False
     shown: bool = False
     rank: int | None = None
     rank_low: int | None = None
@@ -66,7 +69,7 @@ def recompute_ranks(phase: Phase, now: datetime | None = None, *, locked: bool =
     part = current_part(phase, now)
     method = ranking_method(phase.ranking_method)
     entries = _entries(phase)
-    shown = shown_entries(entries, phase, part)
+    shown = shown_entries([e for e in entries if not e.excluded], phase, part)
     for entry in shown:
         entry.shown = True
     phase.rank_stability = None
@@ -100,15 +103,20 @@ def lock_for_ranking(phase_id: int) -> None:
 
 
 def _entries(phase: Phase) -> list[Entry]:
+    # Excluded entries are still read: writing back clears their stored rank and position.
     rows = db.session.execute(
         select(Result.submission_id, Submission.user_id, Submission.created_at,
                Submission.is_baseline, Result.part_values,
-               *(getattr(Result, name) for name in _RANK_FIELDS))
+               *(getattr(Result, name) for name in _RANK_FIELDS),
+               Submission.moderation, Participation.status)
         .join(Submission, Submission.id == Result.submission_id)
+        .outerjoin(Participation, (Participation.user_id == Submission.user_id)
+                   & (Participation.challenge_id == phase.challenge_id))
         .where(Result.phase_id == phase.id)
         .order_by(Result.submission_id)
     ).all()
-    return [Entry(*row[:5], stored=tuple(row[5:])) for row in rows]
+    return [Entry(*row[:5], stored=tuple(row[5:-2]),
+                  excluded=row[-2] is not None or row[-1] == "banned") for row in rows]
 
 
 _PG_WRITE_BACK = text("""
@@ -170,7 +178,7 @@ def shown_entries(entries: Sequence[Entry], phase: Phase, part: str) -> list[Ent
 def _table(phase: Phase, entries: Sequence[Entry], part: str) -> StoredEntries:
     def counts() -> np.ndarray:
         svc = services.get()
-        truth = ground_truth_of(svc.storage, phase.dataset)
+        truth = ground_truth_of(svc.storage, phase.dataset, task_of(phase.challenge))
         return resample_counts(phase, truth, part, svc.settings.bootstrap_resamples)
 
     return StoredEntries(entries, part, counts)

@@ -14,15 +14,23 @@ from lai_platform.models import Phase
 from lai_platform.scoring.scorers import check_method_fits, scorer_class
 
 
-def apply_ranking(phase: Phase, method: str = "score", metrics: Sequence[str] = (),
-                  alpha: float = 0.05) -> None:
-    """Set the phase's ranking after checking it can work; ValueError names the problem."""
+def check_ranking(phase: Phase, method: str, metrics: Sequence[str], alpha: float,
+                  primary_metric: str | None = None) -> None:
+    """ValueError naming the problem unless the phase can rank this way (with
+    `primary_metric` instead of its own, for a form that changes both)."""
     try:
         chosen = ranking_method(method)
-        check_settings(chosen, RankingSettings(phase.primary_metric, tuple(metrics), alpha))
+        check_settings(chosen, RankingSettings(primary_metric or phase.primary_metric,
+                                               tuple(metrics), alpha))
         check_method_fits(chosen, scorer_class(phase))
     except ValueError as exc:
         raise ValueError(f"phase {phase.slug}: {exc}") from exc
+
+
+def apply_ranking(phase: Phase, method: str = "score", metrics: Sequence[str] = (),
+                  alpha: float = 0.05) -> None:
+    """Set the phase's ranking after checking it can work; ValueError names the problem."""
+    check_ranking(phase, method, metrics, alpha)
     phase.ranking_method, phase.ranking_metrics, phase.ranking_alpha = method, list(metrics), alpha
 
 

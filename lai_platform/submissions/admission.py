@@ -25,7 +25,14 @@ from lai_platform.challenges.participation import require_approved
 from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
 from lai_platform.images.tarball import ImageInfo, ImageRejected, inspect_image_stream
-from lai_platform.models import ContainerImage, Participation, Phase, Submission, User
+from lai_platform.models import (
+    ContainerImage,
+    Participation,
+    Phase,
+    Submission,
+    SubmissionStatus,
+    User,
+)
 from lai_platform.models._time import utcnow
 from lai_platform.storage import Storage
 from lai_platform.submissions.uploads import (
@@ -56,6 +63,9 @@ def check_may_submit(user: User, phase: Phase, content_length: int | None = None
     now = utcnow()
     if not phase.is_open(now):
         raise PlatformError("phase_closed", f"The phase '{phase.title}' is not open.", 403)
+    if phase.dataset_id is None:
+        raise PlatformError("no_test_data", f"The phase '{phase.title}' has no test data yet: "
+                            "it takes submissions once its organizers attach a dataset.", 403)
     check_quota(user.id, phase, now)
     if content_length is not None and content_length > phase.image_max_bytes + MULTIPART_SLACK:
         raise too_large(phase.image_max_bytes)
@@ -86,8 +96,11 @@ def register(ticket: Ticket, key: str, sha256: str, info: ImageInfo,
         .where(Participation.id == ticket.participation_id)
         .values(last_submission_at=now)
     )
+    db.session.expire_all()  # read the participation's status as it is now, under the lock
     phase = db.session.get(Phase, ticket.phase_id)
     try:
+        # A ban or a rejection may have landed while the body streamed in.
+        require_approved(db.session.get(User, ticket.user_id), phase.challenge)
         check_quota(ticket.user_id, phase, now)
     except PlatformError:
         db.session.rollback()
@@ -158,7 +171,25 @@ def counted_submissions(user_id: int, phase: Phase, since: datetime | None = Non
     return db.session.scalar(query) or 0
 
 
+def in_flight(user_id: int, phase: Phase) -> int:
+    """The participant's submissions of the phase that are queued or running."""
+    return db.session.scalar(select(func.count(Submission.id)).where(
+        Submission.user_id == user_id, Submission.phase_id == phase.id,
+        Submission.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)),
+    )) or 0
+
+
 def check_quota(user_id: int, phase: Phase, now: datetime) -> None:
+    if phase.submissions_concurrent is not None:
+        running = in_flight(user_id, phase)
+        if running >= phase.submissions_concurrent:
+            raise PlatformError(
+                "too_many_running",
+                f"You have {running} submissions queued or running in '{phase.title}'; it "
+                f"takes at most {phase.submissions_concurrent} at once. Submit again when "
+                "one has finished.",
+                429,
+            )
     if phase.submissions_total is not None:
         used = counted_submissions(user_id, phase)
         if used >= phase.submissions_total:

@@ -105,13 +105,24 @@ def copy_into(sink: ImageSink, stream: BinaryIO) -> None:
 
 
 @dataclass
+class Stored:
+    """One file of a form, as stored."""
+
+    key: str
+    sha256: str
+    size: int
+
+
+@dataclass
 class Received:
-    """What a request body held: the stored image (if any) and the small fields."""
+    """What a request body held: the stored image (if any) and the small fields; `files`
+    holds every stored file by field name (forms with several files)."""
 
     key: str | None = None
     sha256: str = ""
     size: int = 0
     fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Stored] = field(default_factory=dict)
 
 
 def receive(stream: BinaryIO, content_type: str | None, storage: Storage, key: str,
@@ -129,12 +140,28 @@ def receive(stream: BinaryIO, content_type: str | None, storage: Storage, key: s
             "bad_upload",
             "Send the image as the multipart field 'image', or as the request body with "
             "Content-Type: application/x-tar.", 415)
-    return _receive_multipart(stream, options["boundary"].encode(), storage, key, limit,
+    received = _receive_multipart(stream, options["boundary"].encode(), storage,
+                                  {"image": key}, limit, check_field)
+    if (image := received.files.get("image")) is not None:
+        received.key, received.sha256, received.size = image.key, image.sha256, image.size
+    return received
+
+
+def receive_files(stream: BinaryIO, content_type: str | None, storage: Storage,
+                  keys: dict[str, str], limit: int,
+                  check_field: Callable[[str, str | None], None] | None = None) -> Received:
+    """A multipart form with several files: each field named in `keys` is streamed to its
+    key (at most `limit` bytes each); `check_field` as in `receive`."""
+    mimetype, options = parse_options_header(content_type or "")
+    if mimetype != "multipart/form-data" or "boundary" not in options:
+        raise PlatformError("bad_upload", "Send a multipart form with the file fields "
+                            f"{', '.join(repr(k) for k in keys)}.", 415)
+    return _receive_multipart(stream, options["boundary"].encode(), storage, keys, limit,
                               check_field)
 
 
-def _receive_multipart(stream: BinaryIO, boundary: bytes, storage: Storage, key: str,
-                       limit: int, check_field) -> Received:
+def _receive_multipart(stream: BinaryIO, boundary: bytes, storage: Storage,
+                       keys: dict[str, str], limit: int, check_field) -> Received:
     decoder = MultipartDecoder(boundary)  # fields are bounded below, files are streamed
     received, part, value, sink = Received(), None, bytearray(), None
     try:
@@ -143,17 +170,19 @@ def _receive_multipart(stream: BinaryIO, boundary: bytes, storage: Storage, key:
             decoder.receive_data(chunk or None)
             event = decoder.next_event()
             while not isinstance(event, NeedData | Epilogue):
-                if isinstance(event, File) and event.name == "image" and received.key is None:
+                if (isinstance(event, File) and event.name in keys
+                        and event.name not in received.files):
                     if check_field is not None:
-                        check_field("image", None)  # e.g. a form's CSRF token must come first
-                    part, sink = "image", ImageSink(storage, key, limit).__enter__()
+                        check_field(event.name, None)  # e.g. a CSRF token must come first
+                    part = event.name
+                    sink = ImageSink(storage, keys[part], limit).__enter__()
                 elif isinstance(event, File | Field):
                     part, value = event.name, bytearray()
-                elif isinstance(event, Data) and part == "image":
+                elif isinstance(event, Data) and sink is not None:
                     sink.write(event.data)
                     if not event.more_data:
                         sink.__exit__(None, None, None)
-                        received.key, received.sha256, received.size = key, sink.sha256, sink.size
+                        received.files[part] = Stored(sink.key, sink.sha256, sink.size)
                         part, sink = None, None
                 elif isinstance(event, Data) and part is not None:
                     value += event.data
@@ -169,8 +198,8 @@ def _receive_multipart(stream: BinaryIO, boundary: bytes, storage: Storage, key:
     except BaseException as error:
         if sink is not None:
             sink.__exit__(type(error), error, error.__traceback__)
-        if received.key is not None:
-            storage.delete(received.key)
+        for stored in received.files.values():
+            storage.delete(stored.key)
         if isinstance(error, ValueError):  # the multipart decoder's word for a broken body
             raise PlatformError("bad_upload", f"The upload is not a valid form: {error}") from None
         raise

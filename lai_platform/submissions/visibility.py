@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from lai_platform.challenges.roles import Permission, can
-from lai_platform.models import Submission, SubmissionStatus, User
+from lai_platform.extensions import db
+from lai_platform.leaderboards.parts import current_part
+from lai_platform.models import Dataset, Submission, SubmissionStatus, User
+from lai_platform.scoring.history import history_of
 
 
 def is_staff(viewer: User | None, submission: Submission) -> bool:
@@ -18,10 +21,10 @@ def is_owner_or_staff(submission: Submission, viewer: User | None) -> bool:
 
 
 def can_view(submission: Submission, viewer: User | None) -> bool:
-    # Succeeded submissions are public: their leaderboard row links to them.
-    return submission.status == SubmissionStatus.SUCCEEDED or is_owner_or_staff(
-        submission, viewer
-    )
+    # Succeeded submissions are public: their leaderboard row links to them. A hidden or
+    # disqualified one is off the board: only its owner and the organizers see it.
+    public = submission.status == SubmissionStatus.SUCCEEDED and submission.moderation is None
+    return public or is_owner_or_staff(submission, viewer)
 
 
 def visible_logs(submission: Submission, viewer: User | None) -> str | None:
@@ -49,3 +52,21 @@ def metrics_for_viewer(metrics: dict | None, submission: Submission, viewer: Use
     if metrics is None or may_see_subgroups(submission, viewer):
         return metrics
     return {k: v for k, v in metrics.items() if k not in SUBGROUP_KEYS}
+
+
+def visible_history(submission: Submission, viewer: User | None) -> list[dict]:
+    """The submission's earlier scores, oldest first: when, on which dataset version, why
+    replaced. The score is on all cases: hidden from all but organizers while the board
+    shows only the public part (it would tell about the hidden cases)."""
+    hide = current_part(submission.phase) == "public" and not is_staff(viewer, submission)
+    rows = []
+    for entry in history_of(submission):
+        dataset = db.session.get(Dataset, entry.dataset_id) if entry.dataset_id else None
+        rows.append({
+            "dataset_id": entry.dataset_id,
+            "dataset": f"{dataset.name} v{dataset.version}" if dataset else None,
+            "metric": submission.phase.primary_metric,
+            "primary_score": None if hide else entry.primary_score,
+            "scored_at": entry.scored_at, "replaced_at": entry.replaced_at, "why": entry.why,
+        })
+    return rows

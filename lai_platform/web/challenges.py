@@ -7,6 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from lai_platform.challenges.lookups import all_challenges, get_challenge
 from lai_platform.challenges.participation import join, participation_of, require_approved
 from lai_platform.challenges.training_data import training_data_response
+from lai_platform.errors import PlatformError
 from lai_platform.web.auth import login_required
 from lai_platform.web.blueprint import web_bp
 
@@ -30,7 +31,11 @@ def challenge(slug: str):
 @login_required
 def join_challenge(slug: str):
     challenge = get_challenge(slug)
-    participation = join(g.user, challenge, request.form.get("accept_terms") == "yes")
+    try:
+        participation = join(g.user, challenge, request.form.get("accept_terms") == "yes")
+    except PlatformError as exc:  # closed, e-mail domain, an earlier rejection or ban
+        flash(exc.message, "error")
+        return redirect(url_for("web.challenge", slug=slug))
     if participation.status == "approved":
         flash("You have joined the challenge. Good luck!", "success")
     else:

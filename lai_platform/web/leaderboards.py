@@ -13,6 +13,7 @@ from evaluator import METRICS, ranking_method
 from lai_platform import services
 from lai_platform.challenges.lookups import get_phase
 from lai_platform.leaderboards.cache import cached_response
+from lai_platform.leaderboards.final import latest_final
 from lai_platform.leaderboards.pages import (
     leaderboard_columns,
     leaderboard_rows,
@@ -40,8 +41,9 @@ def _page(slug: str, phase_slug: str, page: int) -> str:
     phase_id, version = cache.phase_version(slug, phase_slug)
     _, board = cache.page((phase_id, "board", page), version,
                           lambda: _board(slug, phase_slug, page).encode())
-    return render_template("leaderboard.html", phase=get_phase(slug, phase_slug),
-                           board=Markup(board.decode()))
+    phase = get_phase(slug, phase_slug)
+    return render_template("leaderboard.html", phase=phase, board=Markup(board.decode()),
+                           final=latest_final(phase))
 
 
 def _board(slug: str, phase_slug: str, page: int) -> str:

@@ -14,7 +14,9 @@ from flask import Flask, Response, abort, request, session
 from werkzeug.routing import IntegerConverter
 
 # Routes that stream a large body themselves, after their own early checks.
-STREAMING_ENDPOINTS = {"api.create_submission", "web.upload"}
+STREAMING_ENDPOINTS = {"api.create_submission", "web.upload",
+                       "organize.upload_bundle_page", "api.create_challenge",
+                       "organize.upload_dataset", "api.upload_dataset"}
 SIGNED_IN_BODY_BYTES = 2**20  # forms and JSON: a comment, a phase setting
 ANONYMOUS_BODY_BYTES = 64 * 2**10  # a login or registration form
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -20,6 +20,7 @@ from lai_platform.submissions.visibility import (
     can_view,
     is_owner_or_staff,
     may_see_subgroups,
+    visible_history,
     visible_logs,
 )
 from lai_platform.web import charts
@@ -41,7 +42,7 @@ def upload(slug: str, phase_slug: str):
     try:
         sub = admit_body(g.user, get_phase(slug, phase_slug), request.stream,
                          request.content_type, request.content_length,
-                         check_field=_csrf_before_image())
+                         check_field=csrf_before_file())
     except PlatformError as exc:
         flash(exc.message, "error")
         return redirect(url_for("web.submit", slug=slug, phase_slug=phase_slug))
@@ -49,7 +50,8 @@ def upload(slug: str, phase_slug: str):
     return redirect(url_for("web.submission", submission_id=sub.id))
 
 
-def _csrf_before_image() -> Callable[[str, str | None], None]:
+def csrf_before_file() -> Callable[[str, str | None], None]:
+    """A streamed form's check: its CSRF token must come before any file (value None)."""
     checked = _valid_csrf(request.headers.get("X-CSRFToken"))
 
     def check(name: str, value: str | None) -> None:
@@ -58,10 +60,13 @@ def _csrf_before_image() -> Callable[[str, str | None], None]:
             if not _valid_csrf(value):
                 raise _stale_form()
             checked = True
-        elif name == "image" and not checked:
+        elif value is None and not checked:
             raise _stale_form()
 
     return check
+
+
+_csrf_before_image = csrf_before_file  # the name other modules imported first
 
 
 def _valid_csrf(token: str | None) -> bool:
@@ -93,6 +98,7 @@ def submission(submission_id: int):
         pictures=_pictures(sub) if sub.result else None,
         shown=visible_metrics(sub.result, sub.phase) if sub.result else None,
         subgroups=sub.result is not None and may_see_subgroups(sub, g.user),
+        history=visible_history(sub, g.user),
     )
 
 

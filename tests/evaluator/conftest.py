@@ -9,8 +9,11 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from evaluator import LAI_DIAGNOSES, Cases, GroundTruth, read_ground_truth
+from evaluator import Cases, GroundTruth, read_ground_truth
 
+# The LAI demo's labels (its task lives in examples/lai-liver/challenge.yaml, not in the
+# evaluator): test data only.
+LAI_DIAGNOSES = ("HCC", "iCCA", "metastasis", "adenoma", "FNH", "haemangioma")
 MALIGNANT_DIAGNOSES = frozenset(LAI_DIAGNOSES[:3])
 
 
@@ -73,7 +76,8 @@ def predictions_document(ground_truth: GroundTruth, seed: int = 0) -> dict:
 @pytest.fixture
 def make_ground_truth() -> Callable[..., GroundTruth]:
     def make(n: int = 60, seed: int = 0, centres: int = 3) -> GroundTruth:
-        return read_ground_truth(io.StringIO(ground_truth_csv(n, seed, centres)))
+        return read_ground_truth(io.StringIO(ground_truth_csv(n, seed, centres)),
+                                 classes=LAI_DIAGNOSES)
 
     return make
 
@@ -96,7 +100,7 @@ def write_inputs(tmp_path) -> Callable[..., tuple]:
         text = ground_truth_csv(n)
         truth_path = tmp_path / "truth.csv"
         truth_path.write_text(text)
-        document = predictions_document(read_ground_truth(io.StringIO(text)))
+        document = predictions_document(read_ground_truth(io.StringIO(text), classes=LAI_DIAGNOSES))
         if change is not None:
             change(document)
         predictions_path = tmp_path / "predictions.json"

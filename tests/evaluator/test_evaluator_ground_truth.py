@@ -6,13 +6,8 @@ import io
 
 import pytest
 
-from evaluator import (
-    LAI_DIAGNOSES,
-    GroundTruthError,
-    evaluate,
-    parse_predictions,
-    read_ground_truth,
-)
+from evaluator import GroundTruthError, evaluate, parse_predictions, read_ground_truth
+from tests.evaluator.conftest import LAI_DIAGNOSES
 
 GOOD = """case_id,diagnosis,malignant,centre,lesion_diameter_mm
 LAI-0001,FNH,0,Leiden,21
@@ -28,8 +23,8 @@ def test_reads_columns_in_file_order():
     assert truth.diagnosis == ("FNH", "HCC", "cyst", "HCC")
     assert truth.malignant.tolist() == [0, 1, 0, 1]
     assert truth.centre == ("Leiden", "Lyon", "Leiden", "Lyon")
-    # every LAI diagnosis in LAI order, present or not, then other labels present, sorted
-    assert truth.classes == (*LAI_DIAGNOSES, "cyst")
+    # no task, no declared classes: the labels the file holds, sorted (no built-in label set)
+    assert truth.classes == ("FNH", "HCC", "cyst")
     assert truth.extra == {"lesion_diameter_mm": ("21", "35", "8", "50")}
     assert len(truth) == 4
 
@@ -38,7 +33,7 @@ def test_reads_a_path_with_byte_order_mark_and_blank_lines(tmp_path):
     path = tmp_path / "truth.csv"
     path.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n\r\n").encode())
     assert read_ground_truth(path).case_ids == read_ground_truth(io.StringIO(GOOD)).case_ids
-    assert read_ground_truth(str(path)).classes == (*LAI_DIAGNOSES, "cyst")
+    assert read_ground_truth(str(path)).classes == ("FNH", "HCC", "cyst")
 
 
 HEADER = "case_id,diagnosis,malignant,centre\n"
@@ -106,7 +101,7 @@ def test_binary_file_is_an_error_not_a_crash(tmp_path):
         read_ground_truth(path)
 
 
-# A small split without haemangioma (or without more): the declared labels stay all six.
+# A small split without haemangioma: declared (or task) labels stay all six.
 MISSING = """case_id,diagnosis,malignant,centre
 A,HCC,1,X
 B,FNH,0,X
@@ -118,10 +113,11 @@ F,FNH,0,Y
 
 # (id, CSV text, classes argument, expected classes)
 DECLARED = [
-    ("default: all six though one is absent", MISSING, None, LAI_DIAGNOSES),
-    ("default: two diagnoses only", HEADER + "A,HCC,1,X\nB,FNH,0,X\n", None, LAI_DIAGNOSES),
-    ("default: other labels after the six", HEADER + "A,cyst,0,X\nB,HCC,1,X\nC,abscess,0,X\n",
-     None, (*LAI_DIAGNOSES, "abscess", "cyst")),
+    ("default: the labels present, sorted", MISSING, None,
+     ("FNH", "HCC", "adenoma", "iCCA", "metastasis")),
+    ("default: two diagnoses only", HEADER + "A,HCC,1,X\nB,FNH,0,X\n", None, ("FNH", "HCC")),
+    ("default: any spelling", HEADER + "A,cyst,0,X\nB,HCC,1,X\nC,hemangioma,0,X\n",
+     None, ("HCC", "cyst", "hemangioma")),
     ("explicit: declared order kept", MISSING, list(reversed(LAI_DIAGNOSES)),
      tuple(reversed(LAI_DIAGNOSES))),
     ("explicit: a custom set", HEADER + "A,malignant,1,X\nB,benign,0,X\n",
@@ -148,7 +144,7 @@ def test_bad_declared_classes_are_refused(classes):
 
 
 def test_a_split_missing_a_diagnosis_accepts_six_label_predictions_and_scores():
-    truth = read_ground_truth(io.StringIO(MISSING))
+    truth = read_ground_truth(io.StringIO(MISSING), classes=LAI_DIAGNOSES)
     probabilities = {label: 1 / 6 for label in LAI_DIAGNOSES}
     document = {
         "predictions": [

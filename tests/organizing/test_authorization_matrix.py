@@ -32,6 +32,8 @@ PUBLIC_ENDPOINTS = {
     "auth.logout", "auth.register", "web.challenge", "web.join_challenge", "web.leaderboard",
     "web.submit", "web.upload", "web.training_data", "web.my_submissions", "web.scoring",
     "static", "web.submission",
+    # Public reads added with organizer roles: the final leaderboard and announcements.
+    "api.show_final_leaderboard", "api.list_announcements",
 }
 PEOPLE = ("platform_admin", "admin", "editor", "reviewer", "other_organizer", "participant",
           "pending", "anonymous", "revoked_token")

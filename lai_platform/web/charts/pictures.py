@@ -314,9 +314,11 @@ def _is_binary(key: str, curve: Any) -> bool:
 
 
 def _curve_label(key: str, curve: Any) -> str:
-    if _is_binary(key, curve):
-        return "malignant vs benign"
     label = curve.get("label") if isinstance(curve, dict) else None
+    if _is_binary(key, curve):
+        # The task's positive name: "malignant" (vs benign) in the LAI task.
+        name = str(label if label is not None else key)
+        return "malignant vs benign" if name == "malignant" else f"{name} vs the rest"
     return str(label if label is not None else key)
 
 
