@@ -17,3 +17,13 @@ class NotFound(PlatformError):
 class Forbidden(PlatformError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message, 403)
+
+
+def conflict() -> PlatformError:
+    """What a unique-constraint race becomes: two people chose the same name at once."""
+    return PlatformError(
+        "conflict",
+        "This clashes with a change someone made at the same moment (for example the same "
+        "name chosen twice); nothing of yours was saved. Reload the page and try again.",
+        409,
+    )

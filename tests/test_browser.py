@@ -3,44 +3,26 @@ submit with the upload form, and find the run scored on the leaderboard with its
 
 from __future__ import annotations
 
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browsers import chromium, serving
 from tests.docker_images import build_test_image, save_image
 from tests.story import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
 
 @pytest.fixture
 def server(demo_platform):
-    platform = demo_platform
-    platform.start_workers()
-    http = make_server("127.0.0.1", 0, platform.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    demo_platform.start_workers()
+    with serving(demo_platform.app) as url:
+        yield url
 
 
 @pytest.fixture
 def page():
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium"):
-        pytest.skip("Chromium is not installed (make test installs it)")
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(accept_downloads=True)
-        yield context.new_page()
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_context(accept_downloads=True).new_page()
 
 
 def test_researcher_takes_part_from_the_browser(server, page, tmp_path):

@@ -67,3 +67,31 @@ def test_results_scored_before_the_split_keep_their_vectors(tmp_path):
         np.testing.assert_array_equal(vectors.get("case", "all", "brier"), [0.25, 0.5, 0.0])
         assert result.detail.curves == {"all": {"roc": {}}}
         assert db.session.get(Phase, 1).rank_requested_at is not None  # ranked again soon
+
+
+def test_global_organizers_become_admins_of_every_challenge(tmp_path):
+    """0005 replaces users.is_organizer with roles: each organizer becomes an admin of every
+    challenge that exists; a plain account gets no role; results learn their dataset."""
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'old.db'}")
+    app = create_app(settings)
+    with app.app_context():
+        upgrade(revision="9a41c7e2b3d5")
+        now = "2026-12-01 12:00:00"
+        for user_id, organizer in ((1, 1), (2, 0)):
+            db.session.execute(sa.text(
+                "INSERT INTO users (id, email, display_name, password_hash, is_organizer, "
+                f"is_admin, created_at, session_epoch) VALUES ({user_id}, 'u{user_id}@x.org', "
+                f"'u', 'x', {organizer}, 0, '{now}', 0)"))
+        for challenge_id in (1, 2):
+            db.session.execute(sa.text(
+                "INSERT INTO challenges (id, slug, title, summary, description_md, terms_md, "
+                f"contract_md, access, created_at, training_centres) VALUES ({challenge_id}, "
+                f"'c{challenge_id}', 'C', '', '', '', '', 'open', '{now}', '[]')"))
+        db.session.commit()
+        upgrade()
+        roles = db.session.execute(sa.text(
+            "SELECT user_id, challenge_id, role FROM challenge_roles ORDER BY challenge_id"
+        )).all()
+        assert [tuple(r) for r in roles] == [(1, 1, "admin"), (1, 2, "admin")]
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
+        assert "is_organizer" not in columns

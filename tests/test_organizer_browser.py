@@ -12,17 +12,15 @@ import io
 import os
 import shutil
 import tarfile
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from lai_platform.accounts.users import create_user
 from lai_platform.extensions import db
+from tests.browsers import chromium, serving
 from tests.docker_images import build_test_image, save_image
 from tests.story import PASSWORD
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
@@ -38,22 +36,14 @@ def server(platform):
         create_user("admin@example.org", PASSWORD, "Platform admin", admin=True)
         db.session.commit()
     platform.start_workers()
-    http = make_server("127.0.0.1", 0, platform.app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
+    with serving(platform.app) as url:
+        yield url
 
 
 @pytest.fixture
 def browser():
-    playwright_sync = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium"):
-        pytest.skip("Chromium is not installed (make test installs it)")
-    with playwright_sync.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 class Screens:

@@ -14,8 +14,9 @@ from lai_platform.challenges.dataset_uploads import (
     phases_using,
     receive_dataset,
 )
+from lai_platform.challenges.lookups import dataset_in, phase_in, rescoring_in
 from lai_platform.challenges.roles import Permission
-from lai_platform.errors import NotFound, PlatformError
+from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
 from lai_platform.jobs.rescoring import attach_dataset, rescorings_of
 from lai_platform.models import Challenge, Dataset, Phase, Rescoring
@@ -61,16 +62,12 @@ def upload_dataset(challenge: Challenge):
 @api_bp.post("/challenges/<slug>/phases/<phase_slug>/dataset")
 @organizer_endpoint(Permission.EDIT)
 def attach_phase_dataset(challenge: Challenge, phase_slug: str):
-    phase = challenge.phase(phase_slug)
-    if phase is None:
-        raise NotFound(f"No phase {phase_slug!r} in this challenge.")
+    phase = phase_in(challenge, phase_slug)
     dataset_id = json_object().get("dataset_id")
     if not isinstance(dataset_id, int) or isinstance(dataset_id, bool):
         raise PlatformError("bad_request", "Send {\"dataset_id\": N}, N the id of one of "
                             "this challenge's datasets.")
-    dataset = db.session.get(Dataset, dataset_id)
-    if dataset is None or dataset.challenge_id != challenge.id:
-        raise NotFound(f"No dataset {dataset_id} in this challenge.")
+    dataset = dataset_in(challenge, dataset_id)
     rescoring = attach_dataset(phase, dataset, g.user)
     return jsonify({"phase": phase.slug, "dataset": dataset_json(dataset, [phase]),
                     "rescoring": rescoring_json(rescoring) if rescoring else None})
@@ -79,8 +76,6 @@ def attach_phase_dataset(challenge: Challenge, phase_slug: str):
 @api_bp.get("/challenges/<slug>/rescorings/<int:rescoring_id>")
 @organizer_endpoint(Permission.VIEW)
 def show_rescoring(challenge: Challenge, rescoring_id: int):
-    rescoring = db.session.get(Rescoring, rescoring_id)
-    phase = db.session.get(Phase, rescoring.phase_id) if rescoring is not None else None
-    if phase is None or phase.challenge_id != challenge.id:
-        raise NotFound(f"No re-scoring {rescoring_id} in this challenge.")
+    rescoring = rescoring_in(challenge, rescoring_id)
+    phase = db.session.get(Phase, rescoring.phase_id)
     return jsonify(rescoring_json(rescoring) | {"phase": phase.slug})

@@ -4,10 +4,12 @@ import json
 import logging
 
 from flask import jsonify, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from lai_platform.api.blueprint import api_bp
-from lai_platform.errors import PlatformError
+from lai_platform.errors import PlatformError, conflict
+from lai_platform.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,12 @@ def error_response(code: str, message: str, status: int):
 @api_bp.errorhandler(PlatformError)
 def platform_error(exc: PlatformError):
     return error_response(exc.code, exc.message, exc.status)
+
+
+@api_bp.errorhandler(IntegrityError)
+def integrity_error(exc: IntegrityError):
+    db.session.rollback()
+    return platform_error(conflict())
 
 
 @api_bp.app_errorhandler(HTTPException)

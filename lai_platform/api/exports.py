@@ -9,26 +9,19 @@ from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.errors import json_object
 from lai_platform.challenges.checks import flag
+from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.roles import Permission
-from lai_platform.errors import NotFound
 from lai_platform.leaderboards.exports import export_csv, export_document, record_export
 from lai_platform.leaderboards.final import final_json, publish_final
-from lai_platform.models import Challenge, Phase
+from lai_platform.models import Challenge
 
 BASE = "/challenges/<slug>/phases/<phase_slug>"
-
-
-def _phase(challenge: Challenge, phase_slug: str) -> Phase:
-    phase = challenge.phase(phase_slug)
-    if phase is None:
-        raise NotFound(f"No phase '{phase_slug}' in challenge '{challenge.slug}'.")
-    return phase
 
 
 @api_bp.get(f"{BASE}/leaderboard.csv")
 @organizer_endpoint(Permission.VIEW)
 def export_leaderboard_csv(challenge: Challenge, phase_slug: str):
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     body = export_csv(phase)
     record_export(g.user, phase, "csv", max(body.count("\n") - 1, 0))
     return Response(body, mimetype="text/csv", headers={"Cache-Control": "no-store"})
@@ -37,7 +30,7 @@ def export_leaderboard_csv(challenge: Challenge, phase_slug: str):
 @api_bp.get(f"{BASE}/leaderboard/export.json")
 @organizer_endpoint(Permission.VIEW)
 def export_leaderboard_json(challenge: Challenge, phase_slug: str):
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     document = export_document(phase, full=True)
     record_export(g.user, phase, "json", len(document["entries"]))
     response = jsonify(document)
@@ -50,7 +43,7 @@ def export_leaderboard_json(challenge: Challenge, phase_slug: str):
 def publish_final_leaderboard(challenge: Challenge, phase_slug: str):
     """Body {"close_now": true} closes an open phase first; otherwise an open phase is
     refused (409)."""
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     final = publish_final(g.user, phase, close_now=flag(json_object().get("close_now")))
     return jsonify({"challenge": challenge.slug, "phase": phase.slug, "id": final.id,
                     **final_json(final)}), 201

@@ -13,8 +13,9 @@ from flask import g, jsonify, request
 from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.errors import json_object
+from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.roles import Permission
-from lai_platform.errors import NotFound, PlatformError
+from lai_platform.errors import PlatformError
 from lai_platform.leaderboards.pages import page_number
 from lai_platform.models import Challenge, Submission
 from lai_platform.submissions import moderation
@@ -59,9 +60,7 @@ def _text(body: dict, name: str) -> str:
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/submissions")
 @organizer_endpoint(Permission.VIEW)
 def phase_submissions(challenge: Challenge, phase_slug: str):
-    phase = challenge.phase(phase_slug)
-    if phase is None:
-        raise NotFound(f"No phase '{phase_slug}' in challenge '{challenge.slug}'.")
+    phase = phase_in(challenge, phase_slug)
     per_page = min(max(request.args.get("per_page", moderation.PER_PAGE, type=int), 1), 500)
     found = moderation.list_submissions(phase, moderation.parse_filters(request.args),
                                         page_number(request.args.get("page")), per_page)

@@ -11,6 +11,7 @@ from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.errors import json_object
 from lai_platform.challenges.checks import Invalid
+from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.phase_settings import (
     create_phase,
     edit_phase,
@@ -18,7 +19,6 @@ from lai_platform.challenges.phase_settings import (
     settings_of,
 )
 from lai_platform.challenges.roles import Permission
-from lai_platform.errors import NotFound
 from lai_platform.models import Challenge, Phase
 
 
@@ -37,9 +37,7 @@ def create_phase_endpoint(challenge: Challenge):
 @api_bp.patch("/challenges/<slug>/phases/<phase_slug>")
 @organizer_endpoint(Permission.EDIT)
 def edit_phase_endpoint(challenge: Challenge, phase_slug: str):
-    phase = challenge.phase(phase_slug)
-    if phase is None:
-        raise NotFound(f"No phase '{phase_slug}' in challenge '{challenge.slug}'.")
+    phase = phase_in(challenge, phase_slug)
     changed = edit_phase(g.user, phase, json_object())
     return jsonify({"changed": sorted(changed), "phase": phase_settings_json(phase)})
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from evaluator import GroundTruth, read_ground_truth
 from evaluator.ground_truth import GroundTruthError
@@ -31,6 +31,7 @@ from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
 from lai_platform.images.archive import SAVE_HINT, Expansion, ImageRejected, scanned_archive
 from lai_platform.models import Case, Challenge, Dataset, Phase, User
+from lai_platform.models.locking import lock_rows
 from lai_platform.storage import Storage
 from lai_platform.submissions.uploads import Stored, receive_files
 
@@ -228,9 +229,7 @@ def create_version(challenge: Challenge, actor: User | None, name: str,
                    files: dict[str, Stored], report: dict[str, Any],
                    truth: GroundTruth) -> Dataset:
     """The next version of split `name`, its cases and the audit event; commits."""
-    # Serialise versions of one challenge: an UPDATE locks its row (PostgreSQL and SQLite).
-    db.session.execute(update(Challenge).where(Challenge.id == challenge.id)
-                       .values(slug=Challenge.slug))
+    lock_rows(Challenge, Challenge.id == challenge.id)  # one new version at a time
     latest = db.session.scalar(select(func.max(Dataset.version)).where(
         Dataset.challenge_id == challenge.id, Dataset.name == name)) or 0
     centre = dict(zip(truth.case_ids, truth.centre, strict=True))

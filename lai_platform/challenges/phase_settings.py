@@ -22,6 +22,7 @@ from lai_platform.extensions import db
 from lai_platform.leaderboards.ranks import DISPLAY_MODES, lock_for_ranking, recompute_ranks
 from lai_platform.leaderboards.settings import apply_display, apply_ranking, check_ranking
 from lai_platform.models import Challenge, Phase, User
+from lai_platform.models.locking import lock_rows
 
 # Run limits (runner.RunLimits keys): (low, high, whole number?, label).
 LIMIT_BOUNDS: dict[str, tuple[float, float, bool, str]] = {
@@ -69,6 +70,9 @@ def create_phase(actor: User, challenge: Challenge, given: Mapping[str, Any]) ->
     any other setting too."""
     problems: list[str] = []
     slug = check_slug(str(given.get("slug") or ""), "phase", problems)
+    # One new phase at a time: the slug check and the next position see the one before.
+    lock_rows(Challenge, Challenge.id == challenge.id)
+    db.session.expire(challenge, ["phases"])
     if challenge.phase(slug) is not None:
         problems.append(f"This challenge already has a phase {slug!r}: choose another slug.")
     task = task_of(challenge)

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from lai_platform.audit import record
 from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import db
 from lai_platform.models import Challenge, Participation, User
 from lai_platform.models._time import utcnow
+from lai_platform.models.locking import lock_rows
 from lai_platform.submissions.moderation import request_reranking
 
 STATUSES = ("pending", "approved", "rejected", "banned")
@@ -90,12 +91,8 @@ def decide(challenge: Challenge, user_id: int, action: str, actor: User | None,
     status, needs_reason = DECISIONS[action]
     reason = _checked_reason(reason, needs_reason, action)
     # Lock the row before reading it: concurrent decisions queue here, one at a time.
-    locked = db.session.execute(
-        update(Participation)
-        .where(Participation.challenge_id == challenge.id, Participation.user_id == user_id)
-        .values(decided_at=Participation.decided_at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    locked = lock_rows(Participation, Participation.challenge_id == challenge.id,
+                       Participation.user_id == user_id)
     if not locked:
         db.session.rollback()
         raise NotFound(f"User {user_id} has not joined '{challenge.title}'.")

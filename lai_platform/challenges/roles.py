@@ -90,6 +90,12 @@ def organized_by(user: User | None) -> list[Challenge]:
     return list(db.session.scalars(query))
 
 
+def has_any_role(user: User) -> bool:
+    return db.session.scalar(
+        select(ChallengeRole.id).where(ChallengeRole.user_id == user.id).limit(1)
+    ) is not None
+
+
 def roles_in(challenge: Challenge) -> list[ChallengeRole]:
     return list(db.session.scalars(
         select(ChallengeRole).where(ChallengeRole.challenge_id == challenge.id)

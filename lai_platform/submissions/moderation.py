@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import Response, stream_with_context
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from lai_platform import services
 from lai_platform.audit import record
@@ -22,6 +22,7 @@ from lai_platform.extensions import db
 from lai_platform.jobs.pipeline import predictions_key
 from lai_platform.leaderboards.ranking_job import request_ranking
 from lai_platform.models import Challenge, Phase, Submission, SubmissionStatus, User
+from lai_platform.models.locking import lock_rows
 from lai_platform.scoring.history import archive_result
 
 PER_PAGE = 50
@@ -127,11 +128,7 @@ def list_submissions(phase: Phase, filters: Filters, page: int = 1,
 
 def _lock(sub: Submission) -> Submission:
     """Take the row's write lock, then read it afresh (what a concurrent action left)."""
-    db.session.execute(
-        update(Submission).where(Submission.id == sub.id)
-        .values(moderation=Submission.moderation)
-        .execution_options(synchronize_session=False)
-    )
+    lock_rows(Submission, Submission.id == sub.id)
     db.session.refresh(sub)
     return sub
 

@@ -8,8 +8,6 @@ nothing; allowed reads must be served.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterator
 
@@ -22,7 +20,8 @@ from lai_platform.extensions import db
 from lai_platform.models import ApiToken, Dataset, User
 from tests.conftest import Templates, build_platform, make_settings
 from tests.organizing.conftest import SLUG, Cast, make_cast
-from tests.story import record_scored_submission
+from tests.organizing.probes import WRITES, csrf, fingerprint, organizer_rules
+from tests.story import perfect, record_scored_submission
 
 # Endpoints that existed before organizer roles, each with its own checks and tests.
 PUBLIC_ENDPOINTS = {
@@ -37,11 +36,6 @@ PUBLIC_ENDPOINTS = {
 }
 PEOPLE = ("platform_admin", "admin", "editor", "reviewer", "other_organizer", "participant",
           "pending", "anonymous", "revoked_token")
-WRITES = {"POST", "PUT", "PATCH", "DELETE"}
-# Tables whose rows a refused request must leave exactly as they were.
-WATCHED = ("challenges", "phases", "datasets", "participations", "submissions", "results",
-           "challenge_roles", "announcements", "final_leaderboards", "rescorings",
-           "score_history", "audit_events")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +45,7 @@ def world(tmp_path_factory, templates: Templates) -> Iterator[tuple]:
     platform = build_platform(make_settings(root, url), migrate=False)
     cast = make_cast(platform)
     submission_id = record_scored_submission(platform, cast.participant.email, "development",
-                                             _perfect)
+                                             perfect)
     revoked = cast.person("revoked_token")
     with platform.app.app_context():
         token = db.session.scalar(sa.select(ApiToken).join(User).where(
@@ -68,26 +62,13 @@ def world(tmp_path_factory, templates: Templates) -> Iterator[tuple]:
     platform.close()
 
 
-def _perfect(truth) -> dict:
-    labels = truth.classes
-    return {"predictions": [
-        {"case_id": c, "malignant_probability": float(m),
-         "diagnosis_probabilities": {label: float(label == d) for label in labels}}
-        for c, m, d in zip(truth.case_ids, truth.malignant, truth.diagnosis, strict=True)
-    ]}
-
 
 def _organizer_rules(app) -> list:
-    rules = []
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        if rule.endpoint in PUBLIC_ENDPOINTS:
-            continue
-        assert hasattr(view, "permission"), (
-            f"{rule.rule} ({rule.endpoint}) is not public and names no permission"
-        )
-        rules.append(rule)
-    return sorted(rules, key=lambda r: r.rule)
+    unchecked = [f"{rule.rule} ({rule.endpoint})" for rule in app.url_map.iter_rules()
+                 if rule.endpoint not in PUBLIC_ENDPOINTS
+                 and not hasattr(app.view_functions[rule.endpoint], "permission")]
+    assert unchecked == [], "routes that are not public and name no permission"
+    return organizer_rules(app)
 
 
 def _url(rule, ids: dict) -> str:
@@ -123,15 +104,6 @@ def _allowed(person: str, needed: str, platform, api: bool) -> bool:
         return Permission(needed) in permissions_of(user, find_challenge(SLUG))
 
 
-def _fingerprint(platform) -> str:
-    digest = hashlib.sha256()
-    with platform.app.app_context():
-        for table in WATCHED:
-            rows = db.session.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1")).all()
-            digest.update(json.dumps([list(map(str, row)) for row in rows]).encode())
-        db.session.remove()
-    return digest.hexdigest()
-
 
 def _request(cast: Cast, person: str, method: str, url: str):
     api = url.startswith("/api/")
@@ -139,20 +111,16 @@ def _request(cast: Cast, person: str, method: str, url: str):
         client = cast.platform.app.test_client()
         if api:
             return client.open(url, method=method)
-        token = _csrf(client)
+        token = csrf(client)
         return client.open(url, method=method, data={"csrf_token": token})
     who = cast.people[person]
     if api:
         return who.api.client.open(url, method=method, headers=who.api._headers(),
                                    json={} if method in WRITES else None)
     return who.web.client.open(url, method=method,
-                               data={"csrf_token": _csrf(who.web.client)}
+                               data={"csrf_token": csrf(who.web.client)}
                                if method in WRITES else None)
 
-
-def _csrf(client) -> str:
-    html = client.get("/auth/login").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def _refused(response, person: str, api: bool) -> bool:
@@ -168,7 +136,7 @@ def _refused(response, person: str, api: bool) -> bool:
 def test_every_organizer_route_refuses_whoever_lacks_its_permission(world):
     platform, cast, ids = world
     violations, checked = [], 0
-    before = _fingerprint(platform)
+    before = fingerprint(platform)
     for rule in _organizer_rules(platform.app):
         needed = platform.app.view_functions[rule.endpoint].permission
         url = _url(rule, ids)
@@ -182,7 +150,7 @@ def test_every_organizer_route_refuses_whoever_lacks_its_permission(world):
                     violations.append(f"{person} {method} {url} -> {response.status_code}")
     assert violations == []
     assert checked > 0
-    assert _fingerprint(platform) == before, "a refused request changed the database"
+    assert fingerprint(platform) == before, "a refused request changed the database"
 
 
 def test_every_organizer_page_and_read_serves_whoever_holds_its_permission(world):

@@ -19,7 +19,7 @@ from lai_platform.models._time import utcnow
 from lai_platform.submissions.admission import counted_submissions
 from tests.fakes import FakeExecutor
 from tests.organizing.conftest import SLUG, make_cast
-from tests.story import record_scored_submission
+from tests.story import perfect, record_scored_submission
 
 API = f"/api/v1/challenges/{SLUG}"
 IMAGE = "sha256:" + "0" * 64  # the image record_scored_submission makes
@@ -36,13 +36,6 @@ def fake() -> FakeExecutor:
 def executor_factory(fake):
     return lambda: fake
 
-
-def perfect(truth) -> dict:
-    return {"predictions": [
-        {"case_id": c, "malignant_probability": float(m),
-         "diagnosis_probabilities": {label: float(label == d) for label in truth.classes}}
-        for c, m, d in zip(truth.case_ids, truth.malignant, truth.diagnosis, strict=True)
-    ]}
 
 
 def scored(cast, who: str = "participant") -> int:

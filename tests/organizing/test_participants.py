@@ -13,7 +13,7 @@ from lai_platform.challenges.lookups import find_challenge
 from lai_platform.extensions import db
 from lai_platform.models import AuditEvent, Participation
 from tests.organizing.conftest import SLUG, make_cast
-from tests.story import record_scored_submission
+from tests.story import perfect, record_scored_submission
 
 API = f"/api/v1/challenges/{SLUG}"
 PAGE = f"/organize/{SLUG}/participants"
@@ -46,13 +46,6 @@ def events(platform, action: str) -> list[AuditEvent]:
         db.session.expunge_all()
         return list(found)
 
-
-def perfect(truth) -> dict:
-    return {"predictions": [
-        {"case_id": c, "malignant_probability": float(m),
-         "diagnosis_probabilities": {label: float(label == d) for label in truth.classes}}
-        for c, m, d in zip(truth.case_ids, truth.malignant, truth.diagnosis, strict=True)
-    ]}
 
 
 def test_a_reviewer_approves_a_request_in_the_browser_and_the_person_sees_it(cast):

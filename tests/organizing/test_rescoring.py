@@ -21,16 +21,10 @@ from lai_platform.leaderboards.parts import primary_score
 from lai_platform.models import AuditEvent, Rescoring, Result, ScoreHistory, Submission
 from lai_platform.scoring.builtin import score
 from tests.organizing.conftest import SLUG, make_cast
-from tests.story import record_scored_submission
+from tests.story import perfect, record_scored_submission
 
 API = f"/api/v1/challenges/{SLUG}"
 
-
-def perfect(truth) -> dict:
-    return {"predictions": [
-        {"case_id": c, "malignant_probability": float(m),
-         "diagnosis_probabilities": {label: float(label == d) for label in truth.classes}}
-        for c, m, d in zip(truth.case_ids, truth.malignant, truth.diagnosis, strict=True)]}
 
 
 def blurred(weight: float):

@@ -26,7 +26,6 @@ from lai_platform.extensions import db
 from lai_platform.jobs.pipeline import predictions_key
 from lai_platform.models import Participation
 from lai_platform.runner.base import PREDICTIONS_FILE, RunResult, RunSpec
-from tests.docker_images import synthetic_image, write_tarball
 from tests.fakes import FakeExecutor, predicts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,18 +36,8 @@ LABELS = ("cyst", "abscess", "tumour")
 
 
 @pytest.fixture
-def fake() -> FakeExecutor:
-    return FakeExecutor()
-
-
-@pytest.fixture
-def executor_factory(fake):
+def executor_factory(fake: FakeExecutor):
     return lambda: fake
-
-
-@pytest.fixture
-def image(tmp_path) -> Path:
-    return write_tarball(tmp_path / "algorithm.tar", synthetic_image()[0])
 
 
 @pytest.fixture

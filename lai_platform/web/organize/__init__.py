@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from lai_platform.challenges.roles import permissions_of
+from lai_platform.challenges.roles import has_any_role, permissions_of
 
 # Importing the page modules adds their routes to the blueprint.
 from lai_platform.web.organize import (  # noqa: F401
@@ -47,8 +47,13 @@ def organize_helpers() -> dict:
         target = challenge if challenge is not None else g.get("organize_challenge")
         return target is not None and permission in permissions_of(g.get("user"), target)
 
+    def organizes() -> bool:
+        """Whether the signed-in person has an organizer desk to go to (the menu link)."""
+        user = g.get("user")
+        return user is not None and (user.is_admin or has_any_role(user))
+
     return {"organize_sections": organize_sections, "view_endpoints": view_endpoints,
-            "can": can}
+            "can": can, "organizes": organizes}
 
 
 __all__ = ["organize_bp"]

@@ -3,7 +3,7 @@ phases use them), uploading a split, attaching a version to a phase, re-scoring 
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from lai_platform.challenges.dataset_uploads import (
@@ -12,11 +12,12 @@ from lai_platform.challenges.dataset_uploads import (
     phases_using,
     receive_dataset,
 )
+from lai_platform.challenges.lookups import dataset_in, phase_in, rescoring_in
 from lai_platform.challenges.roles import Permission
-from lai_platform.errors import PlatformError
+from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import csrf, db
 from lai_platform.jobs.rescoring import attach_dataset, rescorings_of
-from lai_platform.models import Challenge, Dataset, Phase, Rescoring, User
+from lai_platform.models import Challenge, Dataset, Phase, User
 from lai_platform.web.organize.access import organizer_page
 from lai_platform.web.organize.blueprint import organize_bp
 from lai_platform.web.submissions import csrf_before_file
@@ -66,12 +67,11 @@ def _challenge(slug: str) -> Challenge:
 @organize_bp.post("/<slug>/phases/<phase_slug>/dataset")
 @organizer_page(Permission.EDIT)
 def attach_dataset_page(challenge: Challenge, phase_slug: str):
-    phase = challenge.phase(phase_slug)
-    if phase is None:
-        abort(404)
-    dataset = db.session.get(Dataset, request.form.get("dataset_id", type=int) or 0)
-    if dataset is None or dataset.challenge_id != challenge.id:
-        flash("Choose one of this challenge's datasets.", "error")
+    phase = phase_in(challenge, phase_slug)
+    try:
+        dataset = dataset_in(challenge, request.form.get("dataset_id", type=int))
+    except NotFound as exc:  # a body id of another challenge (or none): say so, change nothing
+        flash(exc.message, "error")
         return redirect(url_for("organize.datasets", slug=challenge.slug))
     rescoring = attach_dataset(phase, dataset, g.user)
     message = f"'{phase.title}' now runs on {dataset.name} v{dataset.version}."
@@ -87,10 +87,8 @@ def attach_dataset_page(challenge: Challenge, phase_slug: str):
 @organize_bp.get("/<slug>/rescorings/<int:rescoring_id>")
 @organizer_page(Permission.VIEW)
 def rescoring(challenge: Challenge, rescoring_id: int):
-    row = db.session.get(Rescoring, rescoring_id)
-    phase = db.session.get(Phase, row.phase_id) if row is not None else None
-    if phase is None or phase.challenge_id != challenge.id:
-        abort(404)
+    row = rescoring_in(challenge, rescoring_id)
+    phase = db.session.get(Phase, row.phase_id)
     return render_template("organize/datasets_rescoring.html", challenge=challenge,
                            rescoring=row, phase=phase,
                            dataset=db.session.get(Dataset, row.dataset_id))

@@ -8,11 +8,12 @@ import json
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from lai_platform.challenges.checks import flag
+from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.roles import Permission
-from lai_platform.errors import NotFound, PlatformError
+from lai_platform.errors import PlatformError
 from lai_platform.leaderboards.exports import export_csv, export_document, record_export
 from lai_platform.leaderboards.final import finals_of, publish_final
-from lai_platform.models import Challenge, Phase
+from lai_platform.models import Challenge
 from lai_platform.models._time import utcnow
 from lai_platform.web.organize.access import organizer_page
 from lai_platform.web.organize.blueprint import organize_bp
@@ -29,7 +30,7 @@ def leaderboards(challenge: Challenge):
 @organize_bp.get("/<slug>/phases/<phase_slug>/leaderboard.csv")
 @organizer_page(Permission.VIEW)
 def export_csv_page(challenge: Challenge, phase_slug: str):
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     body = export_csv(phase)
     record_export(g.user, phase, "csv", max(body.count("\n") - 1, 0))
     return _download(body, "text/csv", f"{challenge.slug}-{phase.slug}-leaderboard.csv")
@@ -38,7 +39,7 @@ def export_csv_page(challenge: Challenge, phase_slug: str):
 @organize_bp.get("/<slug>/phases/<phase_slug>/leaderboard.json")
 @organizer_page(Permission.VIEW)
 def export_json_page(challenge: Challenge, phase_slug: str):
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     document = export_document(phase, full=True)
     record_export(g.user, phase, "json", len(document["entries"]))
     return _download(json.dumps(document, indent=1), "application/json",
@@ -48,7 +49,7 @@ def export_json_page(challenge: Challenge, phase_slug: str):
 @organize_bp.post("/<slug>/phases/<phase_slug>/final")
 @organizer_page(Permission.MANAGE)
 def publish_page(challenge: Challenge, phase_slug: str):
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     try:
         final = publish_final(g.user, phase, close_now=flag(request.form.get("close_now")))
     except PlatformError as exc:
@@ -57,13 +58,6 @@ def publish_page(challenge: Challenge, phase_slug: str):
     flash(f"Final leaderboard of '{phase.title}' published "
           f"({final.published_at:%Y-%m-%d %H:%M} UTC, {len(final.rows)} entries).", "success")
     return redirect(url_for("organize.leaderboards", slug=challenge.slug))
-
-
-def _phase(challenge: Challenge, phase_slug: str) -> Phase:
-    phase = challenge.phase(phase_slug)
-    if phase is None:
-        raise NotFound(f"No phase '{phase_slug}' in challenge '{challenge.slug}'.")
-    return phase
 
 
 def _download(body: str, mimetype: str, name: str) -> Response:

@@ -8,6 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from evaluator import METRICS, RANKING_METHODS
 from lai_platform.challenges.checks import Invalid
+from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.phase_settings import (
     EDITABLE,
     LIMIT_BOUNDS,
@@ -18,7 +19,6 @@ from lai_platform.challenges.phase_settings import (
 )
 from lai_platform.challenges.roles import Permission
 from lai_platform.challenges.tasks import task_of
-from lai_platform.errors import NotFound
 from lai_platform.leaderboards.ranks import DISPLAY_MODES
 from lai_platform.models import Challenge, Phase
 from lai_platform.web.organize.access import organizer_page
@@ -73,14 +73,14 @@ def reorder_phases_page(challenge: Challenge):
 @organize_bp.get("/<slug>/phases/<phase_slug>")
 @organizer_page(Permission.VIEW)
 def phase_page(challenge: Challenge, phase_slug: str):
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     return _phase_page(phase, form_of(phase))
 
 
 @organize_bp.post("/<slug>/phases/<phase_slug>")
 @organizer_page(Permission.EDIT)
 def save_phase(challenge: Challenge, phase_slug: str):
-    phase = _phase(challenge, phase_slug)
+    phase = phase_in(challenge, phase_slug)
     form = {name: request.form.get(name, "") for name in EDITABLE if name not in CHECKBOXES}
     form |= {name: name in request.form for name in CHECKBOXES}  # unchecked: not sent
     try:
@@ -106,13 +106,6 @@ def form_of(phase: Phase) -> dict:
         else:
             form[name] = value
     return form
-
-
-def _phase(challenge: Challenge, phase_slug: str) -> Phase:
-    phase = challenge.phase(phase_slug)
-    if phase is None:
-        raise NotFound(f"No phase '{phase_slug}' in challenge '{challenge.slug}'.")
-    return phase
 
 
 def _list_page(challenge: Challenge, form: dict) -> str:
