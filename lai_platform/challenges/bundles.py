@@ -21,6 +21,7 @@ from evaluator import GroundTruth, GroundTruthError, TaskError, read_ground_trut
 from evaluator.metrics import METRICS
 from lai_platform import services
 from lai_platform.challenges.checks import domains
+from lai_platform.challenges.datasets import dataset_checksum, file_sha256
 from lai_platform.challenges.lookups import find_challenge
 from lai_platform.challenges.tasks import checked_task, task_of
 from lai_platform.extensions import db
@@ -204,7 +205,7 @@ def _store_dataset(challenge: Challenge, split: str, folder: Path) -> Dataset:
     storage = services.get().storage
     with tempfile.TemporaryDirectory(prefix="lai-bundle-") as tmp:
         archive = _deterministic_tar(inputs, Path(tmp) / "inputs.tar")
-        sha = _sha256(archive, gt_file)
+        sha = dataset_checksum(file_sha256(archive), file_sha256(gt_file))
         prefix = f"datasets/{challenge.slug}/{split}-{sha[:16]}"
         for name, source in (("inputs.tar", archive), ("ground_truth.csv", gt_file)):
             with source.open("rb") as stream:
@@ -250,15 +251,6 @@ def _deterministic_tar(folder: Path, dest: Path) -> Path:
             else:
                 tar.addfile(info)
     return dest
-
-
-def _sha256(*files: Path) -> str:
-    sha = hashlib.sha256()
-    for file in files:
-        with file.open("rb") as stream:
-            while chunk := stream.read(1024 * 1024):
-                sha.update(chunk)
-    return sha.hexdigest()
 
 
 def _read_text(base: Path, name: str | None) -> str:

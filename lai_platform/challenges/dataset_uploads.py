@@ -26,6 +26,7 @@ from evaluator.ground_truth import GroundTruthError
 from evaluator.task import Task
 from lai_platform import services
 from lai_platform.audit import record
+from lai_platform.challenges.datasets import dataset_checksum
 from lai_platform.challenges.tasks import task_of
 from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
@@ -220,10 +221,6 @@ def _listed(names: list[str]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def combined_sha256(inputs_sha: str, truth_sha: str) -> str:
-    """One checksum for the version: the digest of its two files' digests."""
-    return hashlib.sha256(f"{inputs_sha}\n{truth_sha}\n".encode()).hexdigest()
-
 
 def create_version(challenge: Challenge, actor: User | None, name: str,
                    files: dict[str, Stored], report: dict[str, Any],
@@ -236,7 +233,7 @@ def create_version(challenge: Challenge, actor: User | None, name: str,
     dataset = Dataset(
         challenge_id=challenge.id, name=name, version=latest + 1,
         inputs_key=files["inputs"].key, ground_truth_key=files["ground_truth"].key,
-        sha256=combined_sha256(files["inputs"].sha256, files["ground_truth"].sha256),
+        sha256=dataset_checksum(files["inputs"].sha256, files["ground_truth"].sha256),
         n_cases=len(truth.case_ids), report=report,
         created_by_id=actor.id if actor is not None else None,
         cases=[Case(case_id=c, centre=centre[c]) for c in sorted(truth.case_ids)],

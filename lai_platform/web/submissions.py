@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from evaluator import METRICS
 from lai_platform.challenges.lookups import get_phase
+from lai_platform.challenges.tasks import task_of
 from lai_platform.errors import PlatformError
 from lai_platform.extensions import csrf, db
 from lai_platform.leaderboards.parts import current_part, visible_curves, visible_metrics
@@ -99,6 +100,7 @@ def submission(submission_id: int):
         shown=visible_metrics(sub.result, sub.phase) if sub.result else None,
         subgroups=sub.result is not None and may_see_subgroups(sub, g.user),
         history=visible_history(sub, g.user),
+        task=task_of(sub.phase.challenge),
     )
 
 

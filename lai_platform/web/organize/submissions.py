@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
+from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.roles import Permission
-from lai_platform.errors import NotFound, PlatformError
+from lai_platform.errors import PlatformError
 from lai_platform.leaderboards.pages import page_number
 from lai_platform.models import Challenge, SubmissionStatus
 from lai_platform.runner.base import FailureReason
@@ -20,9 +21,7 @@ from lai_platform.web.organize.blueprint import organize_bp
 @organizer_page(Permission.VIEW)
 def submissions_page(challenge: Challenge):
     phase_slug = request.args.get("phase")
-    phase = challenge.phase(phase_slug) if phase_slug else next(iter(challenge.phases), None)
-    if phase_slug and phase is None:
-        raise NotFound(f"No phase '{phase_slug}' in challenge '{challenge.slug}'.")
+    phase = phase_in(challenge, phase_slug) if phase_slug else next(iter(challenge.phases), None)
     try:
         filters = moderation.parse_filters(request.args)
     except PlatformError as exc:  # a mistyped date: say so, show the phase unfiltered
