@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 FLASK := .venv/bin/flask --app app
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test test-deploy lint bench
 
 setup:
 	bash scripts/setup.sh
@@ -15,7 +15,12 @@ demo: setup
 
 test: setup
 	.venv/bin/ruff check .
-	$(PY) -m pytest -q -n auto --dist loadfile  # a worker per core; a file stays on one
+	$(PY) -m pytest -q -m "not deploy" -n auto --dist loadfile  # a worker per core; a file stays on one
+	$(PY) -m pytest -q -m deploy -n 0  # the compose stack and the faults: one at a time
+
+# Only the deployment tests (tests/deploy: the compose stack, faults survived).
+test-deploy: setup
+	$(PY) -m pytest -q -m deploy -n 0
 
 lint:
 	.venv/bin/ruff check .

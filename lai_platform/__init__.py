@@ -6,6 +6,7 @@ Python's standard `platform` module. Templates, static files and migrations ship
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from lai_platform.jobs.queues import make_job_queue
 from lai_platform.jobs.rescoring import run_rescoring
 from lai_platform.leaderboards.cache import PageCache
 from lai_platform.leaderboards.ranking_job import run_ranking
+from lai_platform.ops import logcontext
+from lai_platform.ops.views import ops_bp
 from lai_platform.runner import DockerExecutor, Executor
+from lai_platform.runner.image_budget import image_budget_for
 from lai_platform.services import Services
 from lai_platform.storage import storage_from_url
 from lai_platform.web import auth_bp, security, web_bp
@@ -36,11 +40,14 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def create_app(
     settings: Settings | None = None,
     *,
-    executor_factory: Callable[[], Executor] = DockerExecutor,
+    executor_factory: Callable[[], Executor] | None = None,
 ) -> Flask:
     """Build the app and its services. `executor_factory` makes the container executor on
-    first use (tests pass a fake one)."""
+    first use (tests pass a fake one; by default Docker, with the worker's image budget)."""
     settings = settings or Settings.from_env()
+    executor_factory = executor_factory or functools.partial(
+        DockerExecutor, image_budget=image_budget_for(settings))
+    logcontext.install()  # log lines of a run carry its submission id
     app = Flask(__name__)  # templates/ and static/ beside this file
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -77,6 +84,7 @@ def create_app(
     app.register_blueprint(web_bp)
     app.register_blueprint(organize_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(ops_bp)  # /healthz, /metrics
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     app.jinja_env.filters["markdown"] = render_markdown
     cli.register(app)

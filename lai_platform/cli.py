@@ -23,6 +23,7 @@ from lai_platform.leaderboards.ranks import DISPLAY_MODES
 from lai_platform.leaderboards.settings import configure_phase
 from lai_platform.models import ApiToken, Submission
 from lai_platform.scoring.evaluation_images import set_evaluation_image
+from lai_platform.storage import cli as storage_cli
 from lai_platform.submissions.moderation import set_baseline
 
 users = AppGroup("users", help="Manage accounts.")
@@ -181,3 +182,4 @@ def register(app: Flask) -> None:
     phases.add_command(_configure_command())
     for group in (users, tokens, challenges, demo, phases, submissions, roles):
         app.cli.add_command(group)
+    app.cli.add_command(storage_cli.storage)

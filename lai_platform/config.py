@@ -27,6 +27,15 @@ class Settings:
     # Behind HTTPS: cookies only over HTTPS, and the proxy's X-Forwarded-* headers trusted.
     secure_cookies: bool = False
     trusted_proxies: int = 0
+    # Operations (issue 10): worker hygiene, the GPU path, health and metrics.
+    worker_name: str = ""  # empty: <hostname>-<pid> of the worker process
+    image_budget_bytes: int = 50 * 2**30  # images this worker loaded, LRU beyond it
+    min_free_disk_bytes: int = 5 * 2**30  # left free after fetching and loading an image
+    input_cache_bytes: int = 20 * 2**30  # staged test inputs, LRU beyond it
+    gpu_wait_s: float = 3600.0  # a GPU run waits this long for a GPU worker, then fails
+    worker_health_port: int = 9101  # 0: no health endpoint on workers
+    worker_health_host: str = "127.0.0.1"
+    metrics_token: str = ""  # set: /metrics asks for it as a bearer token
 
     @property
     def deployment(self) -> str:
@@ -51,7 +60,24 @@ class Settings:
             leaderboard_ttl_s=float(env.get("LAI_LEADERBOARD_TTL_S", "0.5")),
             secure_cookies=env.get("LAI_SECURE_COOKIES", "0") == "1",
             trusted_proxies=int(env.get("LAI_TRUSTED_PROXIES", "0")),
+            **_operations(env),
         )
+
+
+def _operations(env: dict[str, str]) -> dict:
+    def gib(name: str, default: str) -> int:
+        return int(float(env.get(name, default)) * 2**30)
+
+    return {
+        "worker_name": env.get("LAI_WORKER_NAME", ""),
+        "image_budget_bytes": gib("LAI_IMAGE_BUDGET_GB", "50"),
+        "min_free_disk_bytes": gib("LAI_MIN_FREE_DISK_GB", "5"),
+        "input_cache_bytes": gib("LAI_INPUT_CACHE_GB", "20"),
+        "gpu_wait_s": float(env.get("LAI_GPU_WAIT_S", "3600")),
+        "worker_health_port": int(env.get("LAI_WORKER_HEALTH_PORT", "9101")),
+        "worker_health_host": env.get("LAI_WORKER_HEALTH_HOST", "127.0.0.1"),
+        "metrics_token": env.get("LAI_METRICS_TOKEN", ""),
+    }
 
 
 def _worker_threads(value: str) -> int:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts whatever this machine lacks for the demo and the tests:
-# Debian packages (Docker Engine, PostgreSQL, Redis, Chromium, debootstrap, busybox),
-# the Python virtual environment, the running services and the base container image.
+# Debian packages (Docker Engine, docker-compose, PostgreSQL, Redis, Chromium, debootstrap,
+# busybox), the Python virtual environment, the running services and the container images
+# (the base, and the compose stack's).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v chromium >/dev/null || need+=(chromium)
 command -v wrk >/dev/null || need+=(wrk)  # bench/load.py: HTTP load on loopback
+command -v docker-compose >/dev/null || need+=(docker-compose)  # tests/deploy: the stack
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   apt-get update -qq
@@ -32,3 +34,4 @@ fi
 
 bash scripts/services.sh
 bash scripts/build_base_image.sh
+bash scripts/build_stack_images.sh  # compose.local.yml's images (cached)

@@ -35,6 +35,8 @@ class FakeExecutor:
         self.images: set[str] = set()
         self.loads: list[str] = []
         self.runs: list[RunSpec] = []
+        self.gpu: tuple[bool, str] = (False, "the fake executor has no GPU")
+        self.rooms: list[tuple[str, int]] = []  # make_room calls
         self._lock = threading.Lock()
 
     def has_image(self, image_id: str) -> bool:
@@ -47,6 +49,12 @@ class FakeExecutor:
             if image_id not in self.images:
                 self.loads.append(image_id)
                 self.images.add(image_id)
+
+    def make_room(self, image_id: str, size_bytes: int) -> None:
+        self.rooms.append((image_id, size_bytes))
+
+    def probe_gpu(self) -> tuple[bool, str]:
+        return self.gpu
 
     def run(self, spec: RunSpec) -> RunResult:
         with self._lock:

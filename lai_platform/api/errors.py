@@ -4,7 +4,7 @@ import json
 import logging
 
 from flask import jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from lai_platform.api.blueprint import api_bp
@@ -36,6 +36,15 @@ def http_error(exc: HTTPException):
         return exc
     code = (exc.name or "error").lower().replace(" ", "_")
     return error_response(code, exc.description or exc.name, exc.code or 500)
+
+
+@api_bp.errorhandler(OperationalError)
+def database_unreachable(exc: OperationalError):
+    # A database restart or failover: nothing was committed; the pool reconnects by itself.
+    db.session.rollback()
+    log.warning("database unreachable on %s: %s", request.path, exc.orig)
+    return error_response("database_unavailable", "The platform's database is not answering "
+                          "right now; nothing was saved. Try again in a minute.", 503)
 
 
 @api_bp.errorhandler(Exception)

@@ -41,6 +41,7 @@ def row_json(sub: Submission) -> dict:
         "primary_score": sub.result.primary_score if sub.result else None,
         "rank": sub.result.rank if sub.result else None,
         "attempts": sub.attempts,
+        "worker": sub.worker,
         "created_at": _iso(sub.created_at),
         "finished_at": _iso(sub.finished_at),
     }

@@ -9,6 +9,7 @@ from lai_platform.api.blueprint import api_bp
 from lai_platform.challenges.lookups import get_phase
 from lai_platform.errors import NotFound
 from lai_platform.extensions import db
+from lai_platform.jobs.gpu_wait import waiting_for
 from lai_platform.leaderboards.exports import rank_interval_json
 from lai_platform.leaderboards.parts import current_part, visible_metrics
 from lai_platform.models import Submission, User
@@ -39,6 +40,7 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
         "finished_at": _iso(sub.finished_at),
         "image_id": sub.image.image_id,
         "is_baseline": sub.is_baseline,
+        "waiting_for": waiting_for(sub),  # e.g. "waiting for a GPU worker"; None: its turn
         "metrics": metrics_for_viewer(
             visible_metrics(sub.result, sub.phase) if sub.result else None, sub, viewer
         ),
@@ -64,6 +66,8 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
             "moderation": sub.moderation,
             "moderation_reason": sub.moderation_reason if sub.moderation else None,
         }
+    if is_staff(viewer, sub):
+        data["worker"] = sub.worker  # which worker ran it: organizers only
     if is_staff(viewer, sub) and sub.result:
         data["metrics_all_cases"] = sub.result.metrics
     return data

@@ -11,10 +11,14 @@ import io
 import logging
 import shutil
 import threading
+import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from evaluator import GroundTruth, PredictionError, Predictions, parse_predictions
 from lai_platform import services
@@ -26,6 +30,8 @@ from lai_platform.leaderboards.parts import primary_score
 from lai_platform.leaderboards.ranking_job import request_ranking
 from lai_platform.models import Result, ResultDetail, Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
+from lai_platform.ops.logcontext import with_submission_id
+from lai_platform.ops.workers import worker_name
 from lai_platform.runner.base import (
     PREDICTIONS_FILE,
     FailureReason,
@@ -42,6 +48,8 @@ from lai_platform.scoring.vectors import pack
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 10
+DB_RETRY_S = 60  # a PostgreSQL restart or failover takes seconds
+T = TypeVar("T")
 PLATFORM_FAULT = (
     "The platform failed while running this submission. It does not count against your "
     "quota; the organizers have been notified."
@@ -58,37 +66,97 @@ class RunFailed(Exception):
         self.logs = logs
 
 
+@with_submission_id  # every log line of the run says which submission it is
 def run_submission(app: Flask, submission_id: int) -> None:
     """The job queues' handler."""
     with app.app_context():
-        if not _claim(submission_id):
+        attempt = with_db_retry(_claim, submission_id)
+        if attempt is None:
             return  # already taken, or finished: nothing to do
         stop = threading.Event()
         beat = threading.Thread(
-            target=_heartbeat, args=(app, submission_id, stop), daemon=True
+            target=_heartbeat, args=(app, submission_id, attempt, stop), daemon=True
         )
         beat.start()
         try:
             _execute(db.session.get(Submission, submission_id))
         except RunFailed as exc:
-            db.session.rollback()
-            _finish_failed(submission_id, exc.reason, exc.message, exc.logs, counts=True)
+            _rollback()
+            with_db_retry(_finish_failed, submission_id, exc.reason, exc.message, exc.logs,
+                          True, attempt)
         except EvaluationFailed as exc:
-            db.session.rollback()
-            _finish_failed(submission_id, FailureReason.EVALUATION_FAILED, str(exc), None,
-                           counts=False)
+            _rollback()
+            with_db_retry(_finish_failed, submission_id, FailureReason.EVALUATION_FAILED,
+                          str(exc), None, False, attempt)
         except Exception:
+            # Ours (engine restarted, store or database away, a bug): tried again by any
+            # worker, up to LAI_MAX_ATTEMPTS, and never counted against the quota.
             log.exception("platform error while running submission %s", submission_id)
-            db.session.rollback()
-            _finish_failed(submission_id, FailureReason.PLATFORM_ERROR, PLATFORM_FAULT, None,
-                           counts=False)
+            _rollback()
+            with_db_retry(_retry_or_fail, submission_id, attempt)
         finally:
             stop.set()
             beat.join()
             db.session.remove()
 
 
-def _claim(submission_id: int) -> bool:
+def with_db_retry(step: Callable[..., T], *args: object) -> T:
+    """`step` again while the database is unreachable (a restart, a failover: seconds),
+    for up to DB_RETRY_S; the step must be idempotent (they are conditional UPDATEs)."""
+    deadline = time.monotonic() + DB_RETRY_S
+    pause = 0.5
+    while True:
+        try:
+            return step(*args)
+        except DBAPIError as exc:
+            if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+                raise
+            _rollback()
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("database unreachable (%s); trying again in %.1f s",
+                        type(exc.orig).__name__, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except DBAPIError:  # the connection is gone: the pool replaces it
+        db.session.remove()
+
+
+def _retry_or_fail(submission_id: int, attempt: int) -> None:
+    """Back to `queued` for another worker's try (the reaper's next tick sends it, which
+    also gives a restarting engine or store a few seconds), or failed as ours."""
+    if attempt >= services.get().settings.max_attempts:
+        _finish_failed(submission_id, FailureReason.PLATFORM_ERROR, PLATFORM_FAULT, None,
+                       False, attempt)
+        return
+    db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.status == SubmissionStatus.RUNNING,
+               Submission.attempts == attempt)
+        .values(status=SubmissionStatus.QUEUED, heartbeat_at=None)
+    )
+    db.session.commit()
+
+
+def _release_connection() -> None:
+    """End the transaction and hand its connection back before a long step (an image
+    fetch, the container's run): a database restart meanwhile then costs nothing, and no
+    session sits "idle in transaction" for a whole run. Loaded objects stay readable."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def _claim(submission_id: int) -> int | None:
+    """Running, by this worker: the attempt's number, or None if not queued."""
     now = utcnow()
     claimed = db.session.execute(
         update(Submission)
@@ -98,21 +166,31 @@ def _claim(submission_id: int) -> bool:
             started_at=now,
             heartbeat_at=now,
             attempts=Submission.attempts + 1,
+            worker=worker_name(),
         )
     ).rowcount
+    attempt = db.session.get(Submission, submission_id).attempts if claimed == 1 else None
     db.session.commit()
-    return claimed == 1
+    return attempt
 
 
-def _heartbeat(app: Flask, submission_id: int, stop: threading.Event) -> None:
+def _heartbeat(app: Flask, submission_id: int, attempt: int, stop: threading.Event) -> None:
+    # Several beats per timeout, so one missed beat (a database restart) is not a death.
+    every = min(HEARTBEAT_EVERY_S, services.get(app).settings.heartbeat_timeout_s / 3)
     with app.app_context():
-        while not stop.wait(HEARTBEAT_EVERY_S):
-            db.session.execute(
-                update(Submission)
-                .where(Submission.id == submission_id)
-                .values(heartbeat_at=utcnow())
-            )
-            db.session.commit()
+        while not stop.wait(every):
+            try:
+                db.session.execute(
+                    update(Submission)
+                    .where(Submission.id == submission_id, Submission.attempts == attempt,
+                           Submission.status == SubmissionStatus.RUNNING)
+                    .values(heartbeat_at=utcnow())
+                )
+                db.session.commit()
+            except Exception as exc:  # the database is away: beat again next time
+                log.warning("heartbeat of submission %s failed: %s", submission_id,
+                            type(exc).__name__)
+                _rollback()
         db.session.remove()
 
 
@@ -121,6 +199,7 @@ def _execute(submission: Submission) -> None:
     if submission.phase.dataset is None:  # admission refuses these; a stray one is ours
         raise RuntimeError(f"phase {submission.phase_id} has no dataset")
     dataset_id = submission.phase.dataset_id  # what it runs on, even if replaced meanwhile
+    _release_connection()
     _load_image(submission)
     raw, result = _run_container(submission)
     # Kept (capped by the runner's output limit) for organizers and per-case analyses.
@@ -129,13 +208,26 @@ def _execute(submission: Submission) -> None:
                                    task_of(submission.phase.challenge))
     predictions = _validated(raw, ground_truth, result.logs)
     scored = scorer_for(submission.phase, svc).score(submission, predictions, raw, ground_truth)
-    record_success(submission, scored, result.logs, result.duration_s, dataset_id)
+    if _still_ours(submission):
+        record_success(submission, scored, result.logs, result.duration_s, dataset_id)
+
+
+def _still_ours(submission: Submission) -> bool:
+    """Lock the row and check that the reaper did not give this attempt up for dead (a
+    stalled worker) while it ran: then another attempt owns it, and this one records nothing."""
+    row = db.session.execute(
+        select(Submission.status, Submission.attempts)
+        .where(Submission.id == submission.id).with_for_update()
+    ).one()
+    return row.status == SubmissionStatus.RUNNING and row.attempts == submission.attempts
 
 
 def _load_image(submission: Submission) -> None:
     svc = services.get()
     if svc.executor.has_image(submission.image.image_id):
         return  # loaded before: the tarball need not even be fetched from storage
+    # Room under the image budget and on disk first (a platform error if short: not counted).
+    svc.executor.make_room(submission.image.image_id, submission.image.size_bytes)
     with svc.storage.local_path(submission.image.storage_key) as tarball:
         try:
             svc.executor.load_image(tarball, submission.image.image_id)
@@ -155,17 +247,18 @@ def _run_container(submission: Submission) -> tuple[bytes, RunResult]:
     name, labels = container_identity(svc.settings.deployment, submission.id, "submission")
     try:
         with mounted_inputs(svc.storage, submission.phase.dataset,
-                            svc.settings.data_dir / "cache" / "inputs") as inputs:
-            result = svc.executor.run(
-                RunSpec(
-                    image_id=submission.image.image_id,
-                    input_dir=inputs,
-                    output_dir=run_dir / "output",
-                    limits=RunLimits.from_mapping(submission.phase.limits),
-                    name=name,
-                    labels=labels,
-                )
+                            svc.settings.data_dir / "cache" / "inputs",
+                            svc.settings.input_cache_bytes) as inputs:
+            spec = RunSpec(
+                image_id=submission.image.image_id,
+                input_dir=inputs,
+                output_dir=run_dir / "output",
+                limits=RunLimits.from_mapping(submission.phase.limits),
+                name=name,
+                labels=labels,
             )
+            _release_connection()  # no database connection held while the container runs
+            result = svc.executor.run(spec)
         if not result.ok:
             if result.reason == FailureReason.PLATFORM_ERROR:
                 raise RuntimeError(result.message)
@@ -228,11 +321,15 @@ def record_success(submission: Submission, scored: Scored, logs: str, seconds: f
 
 
 def _finish_failed(
-    submission_id: int, reason: FailureReason, message: str, logs: str | None, counts: bool
+    submission_id: int, reason: FailureReason, message: str, logs: str | None, counts: bool,
+    attempt: int | None = None,
 ) -> None:
+    """Failed, unless another attempt (this one was given up for dead) has it now."""
+    current = Submission.attempts == attempt if attempt is not None else True
     db.session.execute(
         update(Submission)
-        .where(Submission.id == submission_id, Submission.status == SubmissionStatus.RUNNING)
+        .where(Submission.id == submission_id, Submission.status == SubmissionStatus.RUNNING,
+               current)
         .values(
             status=SubmissionStatus.FAILED,
             failure_reason=str(reason),

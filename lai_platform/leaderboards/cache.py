@@ -19,6 +19,7 @@ from sqlalchemy import select
 from lai_platform.errors import NotFound
 from lai_platform.extensions import db
 from lai_platform.models import Challenge, Phase
+from lai_platform.ops.counters import LEADERBOARD_CACHE
 
 PUBLIC_CACHING = "public, max-age=1, s-maxage=1, stale-while-revalidate=10"
 
@@ -71,10 +72,12 @@ class PageCache:
             entry = self._pages.get(key)
             if entry is not None and entry[0] >= version:
                 self._pages.move_to_end(key)
+                LEADERBOARD_CACHE.labels("hit").inc()
                 return entry
             rendering = self._building.get(key)
             if rendering is None:
                 self._building[key] = threading.Event()
+        LEADERBOARD_CACHE.labels("miss").inc()  # rendered now, or an older version served
         if rendering is not None:
             if entry is not None:
                 return entry

@@ -17,6 +17,7 @@ from lai_platform.models.submissions import (
     SubmissionStatus,
 )
 from lai_platform.models.users import ApiToken, User
+from lai_platform.models.workers import Worker
 
 __all__ = [
     "Announcement",
@@ -37,4 +38,5 @@ __all__ = [
     "Submission",
     "SubmissionStatus",
     "User",
+    "Worker",
 ]

@@ -66,6 +66,8 @@ class Submission(db.Model):
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     run_seconds: Mapped[float | None]
+    # The worker that claimed its last run (LAI_WORKER_NAME, or <hostname>-<pid>).
+    worker: Mapped[str | None] = mapped_column(String(200))
 
     phase = relationship("Phase")
     user = relationship("User")

@@ -42,6 +42,8 @@ class Ending:
     output_over_limit: bool
     predictions: str  # outputs.predictions_state(): 'file', 'missing' or 'not_a_file'
     logs: str
+    # The engine itself signalled the container (it was stopping or restarting): ours.
+    engine_stopped: bool = False
 
 
 def diagnose(ending: Ending, limits: RunLimits) -> tuple[FailureReason | None, str]:
@@ -59,6 +61,12 @@ def diagnose(ending: Ending, limits: RunLimits) -> tuple[FailureReason | None, s
         return FailureReason.OUTPUT_TOO_LARGE, (
             f"The algorithm wrote more than the {_mb(limits.output_max_bytes)} allowed in "
             "/output and was stopped. Write only predictions.json (and small extras) there."
+        )
+    if ending.engine_stopped and ending.exit_code != 0:
+        return FailureReason.PLATFORM_ERROR, (
+            "The container engine stopped the algorithm while it ran (the engine was "
+            "restarting). This is the platform's fault: the run is tried again and does not "
+            "count against your quota."
         )
     if ending.exit_code not in (0, None) and ending.oom_killed:
         return FailureReason.OUT_OF_MEMORY, (

@@ -7,14 +7,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 
-from lai_platform.runner import image_loading, mounts
+import docker
+from lai_platform.runner import gpu_probe, image_loading, mounts
 from lai_platform.runner.base import (
     PREDICTIONS_FILE,
     FailureReason,
@@ -24,6 +25,7 @@ from lai_platform.runner.base import (
 from lai_platform.runner.budget import HostBudget
 from lai_platform.runner.diagnosis import Ending, diagnose
 from lai_platform.runner.docker_options import PLATFORM_LABEL, container_options
+from lai_platform.runner.image_budget import ImageBudget
 from lai_platform.runner.logs import LogCapture
 from lai_platform.runner.outputs import (
     CONTAINER_UID,
@@ -55,6 +57,7 @@ class DockerExecutor:
         *,
         poll_interval_s: float = 0.5,
         api_timeout_s: int = 300,
+        image_budget: ImageBudget | None = None,
     ) -> None:
         # A long API timeout: loading a multi-GB image is one slow request.
         self._client = client or docker.from_env(timeout=api_timeout_s)
@@ -63,6 +66,7 @@ class DockerExecutor:
         self._load_locks_guard = threading.Lock()
         self._host_cpus: int | None = None
         self._budget: HostBudget | None = None
+        self._images = image_budget  # None: images are never pruned (tests, the demo)
 
     # -- images ---------------------------------------------------------------------------
 
@@ -73,9 +77,28 @@ class DockerExecutor:
     def load_image(self, tar_path: Path, image_id: str) -> None:
         image_loading.check_image_id(image_id)
         with self._load_lock(image_id):  # two jobs of one image must not both load it
-            if self.has_image(image_id):
-                return
-            image_loading.load_image_tarball(self._client, tar_path, image_id)
+            if not self.has_image(image_id):
+                image_loading.load_image_tarball(self._client, tar_path, image_id)
+            self._used(image_id)
+
+    def make_room(self, image_id: str, size_bytes: int) -> None:
+        """Before fetching an image's tarball: keep images under the budget and check free
+        disk (raises image_budget.NoRoomForImage, a platform problem)."""
+        if self._images is not None:
+            self._images.make_room(self._client, image_id, size_bytes)
+
+    def probe_gpu(self) -> tuple[bool, str]:
+        return gpu_probe.probe_gpu(self._client)
+
+    def ping(self) -> None:
+        self._client.ping()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _used(self, image_id: str) -> None:
+        if self._images is not None:
+            self._images.uses.touch(image_id)
 
     def remove_image(self, image_id: str) -> None:
         image_loading.check_image_id(image_id)
@@ -111,6 +134,7 @@ class DockerExecutor:
                 # /output on a file system of the output limit's size, where one is allowed.
                 inside = replace(spec, output_dir=capped) if capped else spec
                 options = container_options(inside, self._cpu_count())
+                self._used(spec.image_id)
                 with self.budget().hold(spec.limits.cpus, spec.limits.memory_mb):
                     container = self._client.containers.create(spec.image_id, **options)
                     result = self._run_created(container, inside, capture)
@@ -139,7 +163,7 @@ class DockerExecutor:
         reader = threading.Thread(target=_drain, args=(stream, capture), daemon=True)
         reader.start()
         container.start()
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         killed_for = self._supervise(container, spec, started)
         duration = time.monotonic() - started
         container.reload()
@@ -155,6 +179,8 @@ class DockerExecutor:
             ),
             predictions=predictions_state(spec.output_dir / PREDICTIONS_FILE),
             logs=logs,
+            engine_stopped=killed_for is None and _signalled(state.get("ExitCode"))
+            and self._engine_signalled(container, started_at),
         )
         reason, message = diagnose(ending, spec.limits)
         return RunResult(
@@ -166,6 +192,19 @@ class DockerExecutor:
             duration_s=duration,
             logs_truncated=capture.truncated,
         )
+
+    def _engine_signalled(self, container: Container, since: float) -> bool:
+        """Whether the engine sent the container a signal we did not ask for: a stopping
+        engine kills its containers (a `kill` event) while its API still answers; a program
+        that kills itself leaves none. An engine that no longer answers counts as one."""
+        try:
+            events = self._client.events(
+                since=int(since) - 1, until=int(time.time()) + 1, decode=True,
+                filters={"container": container.id, "event": "kill"},
+            )
+            return any(True for _ in events)
+        except (DockerException, requests.RequestException):
+            return True
 
     def _supervise(
         self, container: Container, spec: RunSpec, started: float
@@ -227,11 +266,14 @@ class DockerExecutor:
         self, labels: Mapping[str, str], keep: Callable[[Mapping[str, str]], bool]
     ) -> int:
         """Remove our containers that carry `labels` and that `keep` does not claim (left
-        behind by a worker that died); return how many were removed."""
+        behind by a worker that died), and any of them that ended a while ago (a run that
+        lost its engine mid-way could not remove its own); return how many were removed."""
         wanted = [f"{PLATFORM_LABEL}=1"] + [f"{k}={v}" for k, v in labels.items()]
         removed = 0
         for container in self._client.containers.list(all=True, filters={"label": wanted}):
-            if not keep(container.labels) and _remove_container(container):
+            if keep(container.labels) and not _ended_long_ago(container):
+                continue
+            if _remove_container(container):
                 removed += 1
         return removed
 
@@ -279,3 +321,23 @@ def _remove_container(container: Container) -> bool:
     except (DockerException, requests.RequestException):
         log.exception("could not remove container %s", container.id)
         return False
+
+
+def _signalled(exit_code: int | None) -> bool:
+    """Exit codes above 128 are 128 + the signal that ended the program."""
+    return exit_code is not None and exit_code > 128
+
+
+ENDED_GRACE_S = 60  # a run reads its ended container's state and logs well within this
+
+
+def _ended_long_ago(container: Container) -> bool:
+    state = container.attrs.get("State") or {}
+    if state.get("Status") not in ("exited", "dead"):
+        return False
+    finished = str(state.get("FinishedAt") or "")[:19]  # 2026-12-02T13:05:08.123Z
+    try:
+        ended = datetime.strptime(finished, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return (datetime.now(UTC) - ended).total_seconds() > ENDED_GRACE_S

@@ -70,8 +70,9 @@ class ContainerScorer:
     def score(self, submission: Submission, predictions: Predictions, raw: bytes,
               ground_truth: GroundTruth) -> Scored:
         svc, phase = self.services, submission.phase
-        with svc.storage.local_path(phase.evaluation_image_key) as tarball:
-            svc.executor.load_image(tarball, phase.evaluation_image_id)
+        if not svc.executor.has_image(phase.evaluation_image_id):  # else no fetch at all
+            with svc.storage.local_path(phase.evaluation_image_key) as tarball:
+                svc.executor.load_image(tarball, phase.evaluation_image_id)
         work_dir = svc.settings.data_dir / "runs" / f"{submission.id}-evaluation"
         name, labels = container_identity(svc.settings.deployment, submission.id, "evaluation")
         try:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 from lai_platform.storage.keys import check_key
 from lai_platform.storage.local import LocalStorage
 from lai_platform.storage.s3 import S3Storage
+from lai_platform.storage.unavailable import StorageUnavailable
 
 
 class Writer(Protocol):
@@ -48,4 +49,5 @@ def storage_from_url(url: str) -> Storage:
     raise ValueError(f"LAI_STORAGE_URL must start with file:// or s3://, got {url!r}")
 
 
-__all__ = ["LocalStorage", "S3Storage", "Storage", "Writer", "check_key", "storage_from_url"]
+__all__ = ["LocalStorage", "S3Storage", "Storage", "StorageUnavailable", "Writer", "check_key",
+           "storage_from_url"]

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lai_platform.storage.keys import check_key
+from lai_platform.storage.unavailable import CLIENT_CONFIG, Translating
 
 PART_BYTES = 5 * 2**20  # S3 wants parts of at least 5 MiB (but the last)
 _SKIP_BY_READING = 2**20  # a shorter forward seek reads on rather than opening a new GET
@@ -29,11 +29,31 @@ class S3Storage:
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        # Checksums only where S3 requires them: the platform hashes every upload itself, and
-        # a streamed checksum would hold another copy of each part.
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, config=Config(
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required"))
+        # Checksums only where S3 requires them (the platform hashes every upload itself);
+        # short time-outs and a store that is down answered as StorageUnavailable (a 503).
+        self.client = Translating(
+            boto3.client("s3", endpoint_url=endpoint_url, config=CLIENT_CONFIG))
+
+    def ensure_bucket(self) -> bool:
+        """Create the bucket when the store has none of that name (a fresh deployment);
+        True when it was created. `flask --app app storage init` calls this."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return False
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
+                raise  # e.g. 403: the bucket exists but belongs to someone else
+        region = self.client.meta.region_name
+        # Outside us-east-1, S3 wants the region named again at creation.
+        where = ({} if region in (None, "us-east-1")
+                 else {"CreateBucketConfiguration": {"LocationConstraint": region}})
+        try:
+            self.client.create_bucket(Bucket=self.bucket, **where)
+        except ClientError as exc:  # another process made it meanwhile
+            if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+            return False
+        return True
 
     def _key(self, key: str) -> str:
         check_key(key)
@@ -154,8 +174,11 @@ class _MultipartWriter:
                 self._finish_sending()
             except BaseException:  # the upload is being thrown away anyway
                 pass
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
-                                               UploadId=self.upload_id)
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
+                                                   UploadId=self.upload_id)
+            except Exception:  # a store that is down: the parts are never an object anyway
+                pass
 
 
 class _RangeReader(io.RawIOBase):

@@ -14,6 +14,7 @@ from lai_platform.challenges.lookups import get_phase
 from lai_platform.challenges.tasks import task_of
 from lai_platform.errors import PlatformError
 from lai_platform.extensions import csrf, db
+from lai_platform.jobs.gpu_wait import waiting_for
 from lai_platform.leaderboards.parts import current_part, visible_curves, visible_metrics
 from lai_platform.models import Submission
 from lai_platform.submissions.admission import admit_body
@@ -101,6 +102,7 @@ def submission(submission_id: int):
         subgroups=sub.result is not None and may_see_subgroups(sub, g.user),
         history=visible_history(sub, g.user),
         task=task_of(sub.phase.challenge),
+        waiting_for=waiting_for(sub),
     )
 
 

@@ -33,6 +33,8 @@ PUBLIC_ENDPOINTS = {
     "static", "web.submission",
     # Public reads added with organizer roles: the final leaderboard and announcements.
     "api.show_final_leaderboard", "api.list_announcements",
+    # Operations: health and Prometheus metrics (LAI_METRICS_TOKEN guards the latter).
+    "ops.healthz", "ops.prometheus_metrics",
 }
 PEOPLE = ("platform_admin", "admin", "editor", "reviewer", "other_organizer", "participant",
           "pending", "anonymous", "revoked_token")

@@ -87,6 +87,11 @@ def test_our_failures_do_not_count(ada, image, fake, script):
     ada.platform.set_phase("development", submissions_per_day=1)
     fake.script = script
     sub = submit_and_run(ada, image)
+    assert sub["status"] == "queued"  # ours: tried again, by any worker...
+    for _ in range(2):
+        ada.platform.run_queued()
+    sub = ada.submission(sub["id"])  # ...up to LAI_MAX_ATTEMPTS, then failed as ours
+    assert len(fake.runs) == 3
     assert sub["failure_reason"] == "platform_error"
     assert sub["counts_against_quota"] is False
     assert "does not count against your quota" in sub["failure_message"]

@@ -294,3 +294,25 @@ def test_an_unprivileged_worker_runs_on_plain_folders(
     assert run(executor, job, "ok").ok
     shutil.rmtree(job / "output")
     assert run(executor, job, "big_output").reason is FailureReason.OUTPUT_TOO_LARGE
+
+
+def test_a_container_the_engine_stops_is_the_platforms_fault(executor: DockerExecutor,
+                                                              job: Path) -> None:
+    """A stopping engine signals its containers (exit 143) while its API still answers: that
+    is not the algorithm's failure. `docker kill` leaves the same trace as the engine's stop."""
+    label = uuid.uuid4().hex
+    spec = RunSpec(build_test_image("sleep"), job / "input", job / "output",
+                   RunLimits(time_limit_s=30, memory_mb=64), labels={"t": label})
+    results: list[RunResult] = []
+    worker = threading.Thread(target=lambda: results.append(executor.run(spec)))
+    worker.start()
+    for _ in range(100):
+        running = docker_client().containers.list(filters={"label": f"t={label}"})
+        if running:
+            running[0].kill(signal="SIGTERM")
+            break
+        time.sleep(0.1)
+    worker.join(60)
+    assert results and results[0].reason is FailureReason.PLATFORM_ERROR, results
+    assert results[0].exit_code == 143
+    assert "does not count against your quota" in results[0].message

@@ -1,0 +1,1 @@
+"""Operations: health checks, Prometheus metrics, the workers table and log context."""
