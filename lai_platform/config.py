@@ -36,6 +36,10 @@ class Settings:
     worker_health_port: int = 9101  # 0: no health endpoint on workers
     worker_health_host: str = "127.0.0.1"
     metrics_token: str = ""  # set: /metrics asks for it as a bearer token
+    # E-mail when a run ends (issue 11), for those who opt in; off while smtp_host is empty.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
 
     @property
     def deployment(self) -> str:
@@ -55,7 +59,7 @@ class Settings:
             worker_threads=_worker_threads(env.get("LAI_WORKER_THREADS", "auto")),
             bootstrap_resamples=int(env.get("LAI_BOOTSTRAP_RESAMPLES", "1000")),
             heartbeat_timeout_s=int(env.get("LAI_HEARTBEAT_TIMEOUT_S", "120")),
-            max_attempts=int(env.get("LAI_MAX_ATTEMPTS", "3")),
+            max_attempts=int(env.get("LAI_MAX_ATTEMPTS", "5")),
             max_upload_bytes=int(env.get("LAI_MAX_UPLOAD_BYTES", str(16 * 2**30))),
             leaderboard_ttl_s=float(env.get("LAI_LEADERBOARD_TTL_S", "0.5")),
             secure_cookies=env.get("LAI_SECURE_COOKIES", "0") == "1",
@@ -77,6 +81,9 @@ def _operations(env: dict[str, str]) -> dict:
         "worker_health_port": int(env.get("LAI_WORKER_HEALTH_PORT", "9101")),
         "worker_health_host": env.get("LAI_WORKER_HEALTH_HOST", "127.0.0.1"),
         "metrics_token": env.get("LAI_METRICS_TOKEN", ""),
+        "smtp_host": env.get("LAI_SMTP_HOST", ""),
+        "smtp_port": int(env.get("LAI_SMTP_PORT", "25")),
+        "smtp_from": env.get("LAI_SMTP_FROM", ""),
     }
 
 

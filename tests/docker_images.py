@@ -60,6 +60,7 @@ def build_test_image(name: str, labels: Mapping[str, str] | None = None) -> str:
         if not (Path(context) / "Dockerfile").exists():  # the shared busybox recipe
             shutil.copy2(CONTAINERS_DIR / "Dockerfile", Path(context) / "Dockerfile")
         shutil.copy2(BUSYBOX, Path(context) / "busybox")
+        shutil.copy2(CONTAINERS_DIR / "predict.sh", Path(context) / "predict.sh")
         image, _ = docker_client().images.build(
             path=context,
             tag=None if labels else f"lai-test-{name}:latest",

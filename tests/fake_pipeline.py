@@ -20,3 +20,12 @@ def fake() -> FakeExecutor:
 @pytest.fixture
 def image(tmp_path) -> Path:
     return write_tarball(tmp_path / "algorithm.tar", synthetic_image()[0])
+
+
+@pytest.fixture
+def ada(demo_platform):
+    """Ada has joined the demo challenge, whose development phase has no daily limit."""
+    demo_platform.set_phase("development", submissions_per_day=None)
+    person = demo_platform.participant("ada@example.org")
+    person.join()
+    return person

@@ -10,7 +10,7 @@ import pytest
 
 from tests.paths import ROOT
 
-PACKAGES = ("lai_platform", "evaluator")
+PACKAGES = ("lai_platform", "evaluator", "lai_client")
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 

@@ -4,43 +4,24 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 
 import boto3
 import pytest
 
 from lai_platform.storage import LocalStorage, S3Storage, storage_from_url
-from tests.net import free_port
+from tests.net import aws_test_credentials, moto_s3
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(10)
+    with moto_s3() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    aws_test_credentials(monkeypatch)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -4,8 +4,6 @@ service runs it), and running it again changes nothing."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import boto3
 import pytest
@@ -13,30 +11,18 @@ import pytest
 from lai_platform import create_app
 from lai_platform.storage import S3Storage
 from tests.conftest import make_settings
-from tests.net import free_port, wait_for
+from tests.net import aws_test_credentials, moto_s3
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url + "/moto-api/data.json")
+    with moto_s3() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    aws_test_credentials(monkeypatch)
 
 
 def test_storage_init_creates_the_bucket_once(s3_endpoint, tmp_path):

@@ -40,6 +40,19 @@ def token_optional(view: Callable) -> Callable:
     return wrapped
 
 
+def token_or_session(view: Callable) -> Callable:
+    """For reads a page of the platform polls: the bearer token if one is sent, else the
+    browser session's user (loaded before the request). GET only: a cookie never changes
+    anything through the API, and without CORS headers no other site reads the answer."""
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if request.method != "GET" or request.headers.get("Authorization"):
+            g.user = token_user()
+        return view(**kwargs)
+
+    return wrapped
+
+
 def token_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapped(**kwargs):

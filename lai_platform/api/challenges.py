@@ -9,7 +9,7 @@ from lai_platform.api.blueprint import api_bp
 from lai_platform.api.errors import json_object
 from lai_platform.challenges.lookups import all_challenges, get_challenge
 from lai_platform.challenges.participation import join, participation_of, require_approved
-from lai_platform.challenges.training_data import training_data_response
+from lai_platform.challenges.training_data import training_data_json, training_data_response
 from lai_platform.models import Challenge, Phase
 
 
@@ -39,6 +39,8 @@ def challenge_json(challenge: Challenge, detail: bool = False) -> dict:
             "description": challenge.description_md,
             "terms": challenge.terms_md,
             "phases": [phase_json(p) for p in challenge.phases],
+            # {size, sha256} of the training archive (None: the challenge publishes none).
+            "training_data": training_data_json(challenge),
             "participation": participation.status if participation else None,
             # The organizers' reason for a rejection or a ban (None otherwise).
             "participation_reason": (participation.reason or None)

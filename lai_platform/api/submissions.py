@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from lai_platform.api.auth import token_optional, token_required
+from lai_platform.api.auth import token_or_session, token_required
 from lai_platform.api.blueprint import api_bp
 from lai_platform.challenges.lookups import get_phase
 from lai_platform.errors import NotFound
@@ -14,6 +14,7 @@ from lai_platform.leaderboards.exports import rank_interval_json
 from lai_platform.leaderboards.parts import current_part, visible_metrics
 from lai_platform.models import Submission, User
 from lai_platform.submissions.admission import admit_body
+from lai_platform.submissions.queue_position import standing
 from lai_platform.submissions.visibility import (
     can_view,
     is_owner_or_staff,
@@ -29,6 +30,7 @@ def _iso(value) -> str | None:
 
 
 def submission_json(sub: Submission, viewer: User | None) -> dict:
+    place = standing(sub)
     data = {
         "id": sub.id,
         "challenge": sub.phase.challenge.slug,
@@ -41,6 +43,9 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
         "image_id": sub.image.image_id,
         "is_baseline": sub.is_baseline,
         "waiting_for": waiting_for(sub),  # e.g. "waiting for a GPU worker"; None: its turn
+        # Runs ahead of it in its queue (queued before it, or running); None unless queued.
+        "queue_position": place.position,
+        "expected_start": _iso(place.expected_start),  # an estimate; None: no basis
         "metrics": metrics_for_viewer(
             visible_metrics(sub.result, sub.phase) if sub.result else None, sub, viewer
         ),
@@ -84,7 +89,7 @@ def create_submission(slug: str, phase_slug: str):
 
 
 @api_bp.get("/submissions/<int:submission_id>")
-@token_optional
+@token_or_session  # the submission page polls it with the session cookie
 def show_submission(submission_id: int):
     sub = db.session.get(Submission, submission_id)
     if sub is None or not can_view(sub, g.user):

@@ -97,9 +97,8 @@ def load_challenge(path: Path, options: dict | None = None, *, commit: bool = Tr
     db.session.add(challenge)
     db.session.flush()
     if training := spec.get("training_split"):
-        challenge.training_data_key, challenge.training_data_size = _store_training(
-            slug, data_dir / training
-        )
+        (challenge.training_data_key, challenge.training_data_size,
+         challenge.training_data_sha256) = _store_training(slug, data_dir / training)
         truth = _read_truth(data_dir / training / "ground_truth.csv", challenge)
         challenge.training_centres = sorted(set(truth.centre))
     datasets: dict[str, Dataset] = {}
@@ -224,16 +223,18 @@ def _store_dataset(challenge: Challenge, split: str, folder: Path) -> Dataset:
     return dataset
 
 
-def _store_training(slug: str, folder: Path) -> tuple[str, int]:
-    """The published training set: inputs plus labels, one tar archive."""
+def _store_training(slug: str, folder: Path) -> tuple[str, int, str]:
+    """The published training set: inputs plus labels, one tar archive; (key, size, SHA-256)."""
     if not folder.is_dir():
         raise BundleError(f"training split {folder} not found")
     key = f"challenges/{slug}/training.tar"
     with tempfile.TemporaryDirectory(prefix="lai-bundle-") as tmp:
         archive = _deterministic_tar(folder, Path(tmp) / "training.tar")
         with archive.open("rb") as stream:
+            sha256 = hashlib.file_digest(stream, "sha256").hexdigest()
+            stream.seek(0)
             size = services.get().storage.save(key, stream)
-    return key, size
+    return key, size, sha256
 
 
 def _deterministic_tar(folder: Path, dest: Path) -> Path:

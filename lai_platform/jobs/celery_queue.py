@@ -30,10 +30,10 @@ from lai_platform.config import Settings
 from lai_platform.extensions import db
 from lai_platform.jobs.base import Handler
 from lai_platform.jobs.gpu_wait import fail_overdue_gpu_runs
-from lai_platform.jobs.recovery import remove_stray_containers, requeue_stale
+from lai_platform.jobs.recovery import due_to_run, remove_stray_containers, requeue_stale
 from lai_platform.jobs.rescoring import rescorings_due
 from lai_platform.leaderboards.ranking_job import phases_due
-from lai_platform.models import Phase, Submission, SubmissionStatus
+from lai_platform.models import Phase, Submission
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class CeleryJobQueue:
             rows = db.session.execute(
                 select(Submission.id, Submission.attempts, Phase.limits)
                 .join(Phase, Phase.id == Submission.phase_id)
-                .where(Submission.status == SubmissionStatus.QUEUED)
+                .where(*due_to_run())
                 .order_by(Submission.created_at, Submission.id)
             ).all()
             db.session.commit()  # no transaction held while talking to the broker

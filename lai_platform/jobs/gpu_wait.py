@@ -21,6 +21,7 @@ from lai_platform.models import Phase, Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
 from lai_platform.ops.workers import last_gpu_worker_seen, live_gpu_workers
 from lai_platform.runner.base import FailureReason, RunLimits
+from lai_platform.submissions.run_notice import notify_run_ended
 
 log = logging.getLogger(__name__)
 
@@ -81,4 +82,6 @@ def fail_overdue_gpu_runs(now: datetime | None = None) -> list[int]:
         db.session.commit()
         log.error("no GPU worker for %.0f s: failed GPU submissions %s (not counted)",
                   settings.gpu_wait_s, overdue)
+        for sub_id in overdue:
+            notify_run_ended(sub_id)
     return overdue

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from flask import Flask
@@ -25,6 +26,7 @@ from lai_platform import services
 from lai_platform.challenges.datasets import ground_truth_of
 from lai_platform.challenges.tasks import task_of
 from lai_platform.extensions import db
+from lai_platform.jobs.recovery import retry_delay_s
 from lai_platform.jobs.staging import mounted_inputs
 from lai_platform.leaderboards.parts import primary_score
 from lai_platform.leaderboards.ranking_job import request_ranking
@@ -44,6 +46,7 @@ from lai_platform.runner.base import (
 from lai_platform.scoring.builtin import Scored
 from lai_platform.scoring.scorers import EvaluationFailed, scorer_for
 from lai_platform.scoring.vectors import pack
+from lai_platform.submissions.run_notice import notify_run_ended
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,7 @@ def run_submission(app: Flask, submission_id: int) -> None:
         finally:
             stop.set()
             beat.join()
+            notify_run_ended(submission_id, attempt)  # after the final state is committed
             db.session.remove()
 
 
@@ -138,7 +142,8 @@ def _retry_or_fail(submission_id: int, attempt: int) -> None:
         update(Submission)
         .where(Submission.id == submission_id, Submission.status == SubmissionStatus.RUNNING,
                Submission.attempts == attempt)
-        .values(status=SubmissionStatus.QUEUED, heartbeat_at=None)
+        .values(status=SubmissionStatus.QUEUED, heartbeat_at=None,
+                retry_after=utcnow() + timedelta(seconds=retry_delay_s(attempt)))
     )
     db.session.commit()
 
@@ -167,6 +172,7 @@ def _claim(submission_id: int) -> int | None:
             heartbeat_at=now,
             attempts=Submission.attempts + 1,
             worker=worker_name(),
+            retry_after=None,
         )
     ).rowcount
     attempt = db.session.get(Submission, submission_id).attempts if claimed == 1 else None

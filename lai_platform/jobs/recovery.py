@@ -15,6 +15,9 @@ from lai_platform.runner.base import DEPLOYMENT_LABEL, SUBMISSION_LABEL, Failure
 
 log = logging.getLogger(__name__)
 
+RETRY_BASE_S = 20.0
+RETRY_MAX_S = 300.0
+
 
 def requeue_stale(heartbeat_timeout_s: float, max_attempts: int, everything: bool = False) -> None:
     """Put runs whose worker stopped heart-beating back in the queue, or fail them.
@@ -49,13 +52,21 @@ def requeue_stale(heartbeat_timeout_s: float, max_attempts: int, everything: boo
 
 
 def queued_ids() -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Submission.id)
-            .where(Submission.status == SubmissionStatus.QUEUED)
-            .order_by(Submission.created_at, Submission.id)
-        )
-    )
+    """Queued submissions due to run (a retry after a platform fault waits its turn)."""
+    return list(db.session.scalars(
+        select(Submission.id).where(*due_to_run()).order_by(Submission.created_at, Submission.id)
+    ))
+
+
+def due_to_run() -> tuple:
+    """The conditions of a queued submission that may be sent to a worker now."""
+    return (Submission.status == SubmissionStatus.QUEUED,
+            or_(Submission.retry_after.is_(None), Submission.retry_after <= utcnow()))
+
+
+def retry_delay_s(attempt: int) -> float:
+    """20 s after the first platform fault, doubling, at most 5 minutes."""
+    return min(RETRY_BASE_S * 2 ** max(attempt - 1, 0), RETRY_MAX_S)
 
 
 def remove_stray_containers() -> int:

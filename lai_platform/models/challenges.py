@@ -28,6 +28,8 @@ class Challenge(db.Model):
     task: Mapped[dict | None] = mapped_column(JSON)
     training_data_key: Mapped[str | None] = mapped_column(String(512))
     training_data_size: Mapped[int | None] = mapped_column(BigInteger)
+    # Hex SHA-256 of the archive, published for downloads (None: stored before it was kept).
+    training_data_sha256: Mapped[str | None] = mapped_column(String(64))
     # Centres of the training split: results on other centres are "unseen centre" results.
     training_centres: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

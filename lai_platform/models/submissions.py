@@ -64,6 +64,9 @@ class Submission(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
+    # After a platform fault the run waits until then before its next try (an engine or a
+    # store coming back needs a while; tries in a row would spend them all at once).
+    retry_after: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     run_seconds: Mapped[float | None]
     # The worker that claimed its last run (LAI_WORKER_NAME, or <hostname>-<pid>).

@@ -28,6 +28,8 @@ class User(db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     # A browser session holds the epoch it was made in; bumping it ends every session.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # Opted in on the account page: an e-mail when one of their runs ends (if SMTP is set).
+    notify_on_finish: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -44,6 +45,11 @@ class LocalStorage:
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")
 
+    def open_range(self, key: str, start: int, end: int) -> BinaryIO:
+        stream = self._path(key).open("rb")
+        stream.seek(start)
+        return _Bounded(stream, end - start + 1)  # type: ignore[return-value]
+
     def size(self, key: str) -> int:
         return self._path(key).stat().st_size
 
@@ -56,3 +62,28 @@ class LocalStorage:
     @contextmanager
     def local_path(self, key: str) -> Iterator[Path]:
         yield self._path(key)
+
+
+class _Bounded(io.RawIOBase):
+    """At most `remaining` bytes of an open file, then end of stream."""
+
+    def __init__(self, stream: BinaryIO, remaining: int) -> None:
+        self.stream, self.remaining = stream, remaining
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.remaining if size < 0 else min(size, self.remaining)
+        data = self.stream.read(size) if size else b""
+        self.remaining -= len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()

@@ -1,9 +1,10 @@
-"""The account page: API tokens (shown once, stored hashed)."""
+"""The account page: API tokens (shown once, stored hashed), password, e-mail notices."""
 
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
+from lai_platform import services
 from lai_platform.accounts.users import set_password
 from lai_platform.extensions import db
 from lai_platform.models import ApiToken
@@ -15,7 +16,8 @@ from lai_platform.web.blueprint import web_bp
 @login_required
 def account():
     tokens = [t for t in g.user.tokens if not t.revoked]
-    return render_template("account.html", tokens=tokens, new_token=None)
+    return render_template("account.html", tokens=tokens, new_token=None,
+                           mail_on=bool(services.get().settings.smtp_host))
 
 
 @web_bp.post("/account/tokens")
@@ -25,7 +27,8 @@ def create_token():
     db.session.add(row)
     db.session.commit()
     tokens = [t for t in g.user.tokens if not t.revoked]
-    return render_template("account.html", tokens=tokens, new_token=token)
+    return render_template("account.html", tokens=tokens, new_token=token,
+                           mail_on=bool(services.get().settings.smtp_host))
 
 
 @web_bp.post("/account/password")
@@ -42,6 +45,16 @@ def change_password():
     db.session.commit()
     sign_in(g.user)  # this browser stays signed in; every other session ends
     flash("Password changed; other browsers are signed out.", "success")
+    return redirect(url_for("web.account"))
+
+
+@web_bp.post("/account/notifications")
+@login_required
+def set_notifications():
+    g.user.notify_on_finish = request.form.get("notify_on_finish") == "yes"
+    db.session.commit()
+    flash("You will get an e-mail when a run of yours ends." if g.user.notify_on_finish
+          else "No more e-mails when a run ends.", "success")
     return redirect(url_for("web.account"))
 
 

@@ -4,26 +4,40 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from lai_platform.challenges.lookups import all_challenges, get_challenge
+from lai_platform.challenges.lookups import get_challenge
+from lai_platform.challenges.overview import (
+    challenges_for_home,
+    next_step,
+    participant_counts,
+    phase_state,
+)
 from lai_platform.challenges.participation import join, participation_of, require_approved
 from lai_platform.challenges.training_data import training_data_response
 from lai_platform.errors import PlatformError
+from lai_platform.models._time import utcnow
 from lai_platform.web.auth import login_required
 from lai_platform.web.blueprint import web_bp
 
 
 @web_bp.get("/")
 def index():
-    return render_template("index.html", challenges=all_challenges())
+    now = utcnow()
+    return render_template("index.html", challenges=challenges_for_home(),
+                           participants=participant_counts(),
+                           state=lambda phase: phase_state(phase, now))
 
 
 @web_bp.get("/challenges/<slug>")
 def challenge(slug: str):
     challenge = get_challenge(slug)
+    participation = participation_of(g.user, challenge)
+    now = utcnow()
     return render_template(
         "challenge.html",
         challenge=challenge,
-        participation=participation_of(g.user, challenge),
+        participation=participation,
+        step=next_step(g.user, challenge, participation, now),
+        state=lambda phase: phase_state(phase, now),
     )
 
 

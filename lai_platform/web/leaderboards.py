@@ -64,12 +64,21 @@ def _board(slug: str, phase_slug: str, page: int) -> str:
     )
 
 
-def _stability_picture(rows):
+def _stability_picture(rows) -> Markup | None:
     entries = [
-        {"label": f"#{row.submission.id} {row.submission.user.display_name}", "rank": row.rank,
-         "low": row.result.rank_low, "high": row.result.rank_high,
-         "hold_probability": row.result.rank_hold_probability}
+        {"label": stability_label(row.rank, row.submission.user.display_name,
+                                  row.submission.is_baseline),
+         "rank": row.rank, "low": row.result.rank_low, "high": row.result.rank_high,
+         "hold_probability": row.result.rank_hold_probability,
+         "baseline": row.submission.is_baseline}
         for row in rows
         if row.result.rank_low is not None
     ]
     return charts.rank_intervals_svg(entries) if len(entries) >= 2 else None
+
+
+def stability_label(rank: int | None, name: str, baseline: bool) -> str:
+    """As the table's rank and name columns read: "1 Ada"; a baseline "(1) baseline Ada",
+    with the rank it would have, taking none (the word first: long names are cut)."""
+    shown = "–" if rank is None else str(rank)
+    return f"({shown}) baseline {name}" if baseline else f"{shown} {name}"

@@ -18,6 +18,7 @@ from lai_platform.jobs.gpu_wait import waiting_for
 from lai_platform.leaderboards.parts import current_part, visible_curves, visible_metrics
 from lai_platform.models import Submission
 from lai_platform.submissions.admission import admit_body
+from lai_platform.submissions.queue_position import standing
 from lai_platform.submissions.visibility import (
     can_view,
     is_owner_or_staff,
@@ -103,6 +104,7 @@ def submission(submission_id: int):
         history=visible_history(sub, g.user),
         task=task_of(sub.phase.challenge),
         waiting_for=waiting_for(sub),
+        place=standing(sub),
     )
 
 

@@ -35,6 +35,8 @@ PUBLIC_ENDPOINTS = {
     "api.show_final_leaderboard", "api.list_announcements",
     # Operations: health and Prometheus metrics (LAI_METRICS_TOKEN guards the latter).
     "ops.healthz", "ops.prometheus_metrics",
+    # The signed-in person's own e-mail notice setting (login_required, tested with it).
+    "web.set_notifications",
 }
 PEOPLE = ("platform_admin", "admin", "editor", "reviewer", "other_organizer", "participant",
           "pending", "anonymous", "revoked_token")

@@ -11,11 +11,3 @@ from tests.fakes import FakeExecutor
 @pytest.fixture
 def executor_factory(fake: FakeExecutor):
     return lambda: fake
-
-
-@pytest.fixture
-def ada(demo_platform):
-    demo_platform.set_phase("development", submissions_per_day=None)
-    person = demo_platform.participant("ada@example.org")
-    person.join()
-    return person

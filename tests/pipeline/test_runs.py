@@ -11,6 +11,7 @@ import pytest
 
 from lai_platform.extensions import db
 from lai_platform.jobs.pipeline import predictions_key, run_submission
+from lai_platform.jobs.recovery import retry_delay_s
 from lai_platform.models import Submission
 from lai_platform.models._time import utcnow
 from lai_platform.runner.base import FailureReason
@@ -88,10 +89,12 @@ def test_our_failures_do_not_count(ada, image, fake, script):
     fake.script = script
     sub = submit_and_run(ada, image)
     assert sub["status"] == "queued"  # ours: tried again, by any worker...
-    for _ in range(2):
+    assert ada.platform.run_queued(wait_out_retries=False) == []  # ...after a wait...
+    tries = ada.platform.services.settings.max_attempts
+    for _ in range(tries - 1):
         ada.platform.run_queued()
     sub = ada.submission(sub["id"])  # ...up to LAI_MAX_ATTEMPTS, then failed as ours
-    assert len(fake.runs) == 3
+    assert len(fake.runs) == tries
     assert sub["failure_reason"] == "platform_error"
     assert sub["counts_against_quota"] is False
     assert "does not count against your quota" in sub["failure_message"]
@@ -154,7 +157,8 @@ def test_a_run_whose_worker_died_is_retried_and_counted_once(ada, image, fake):
 
 def test_a_run_that_keeps_losing_its_worker_fails_as_ours(ada, image, fake):
     sub_id = ada.submit(image).get_json()["id"]
-    set_running(ada.platform, sub_id, attempts=3, minutes_ago=10)
+    set_running(ada.platform, sub_id, attempts=ada.platform.services.settings.max_attempts,
+                minutes_ago=10)
     ada.platform.reap()
     sub = ada.submission(sub_id)
     assert sub["failure_reason"] == "platform_error"
@@ -168,3 +172,7 @@ def test_worker_threads_run_what_is_queued(ada, image, fake):
     ada.platform.start_workers()
     assert [ada.wait_for(i, timeout=60)["status"] for i in ids] == ["succeeded"] * 3
     assert fake.loads == [fake.runs[0].image_id]  # one image, loaded once
+
+
+def test_a_retry_after_a_platform_fault_waits_longer_each_time():
+    assert [retry_delay_s(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [20, 40, 80, 160, 300, 300, 300]

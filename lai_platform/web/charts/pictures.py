@@ -193,11 +193,12 @@ def confusion_matrix_svg(
 
 def rank_intervals_svg(entries: Sequence[dict] | None, *, title: str = "Rank stability") -> Markup:
     """One row per entry, best rank first: a dot at its rank, a bar over its bootstrap rank
-    interval (low..high) and, on the right, how often it held its rank (challengeR style)."""
+    interval (low..high) and, on the right, how often it held its rank (challengeR style).
+    An entry with "baseline": true gets a hollow dot (baselines are shown, not ranked)."""
     rows = _rank_rows(entries)
     if not rows:
         return draw.unavailable(title, "no ranked entries" if not entries else "rank data unusable")
-    n_ranks = max(len(rows), max(high for _, _, _, high, _ in rows))
+    n_ranks = max(len(rows), max(row[3] for row in rows))
     row_height = 20.0 if len(rows) <= 15 else 16.0
     left, right, top = 122.0, draw.WIDTH - 44.0, 26.0
     bottom = top + len(rows) * row_height
@@ -215,7 +216,7 @@ def rank_intervals_svg(entries: Sequence[dict] | None, *, title: str = "Rank sta
     for rank in sorted({1, *range(step, n_ranks + 1, step)}):
         body.append(draw.line(x_of(rank), bottom, x_of(rank), bottom + 4, width=1))
         body.append(draw.text_at(x_of(rank), bottom + 15, str(rank), size=10, anchor="middle"))
-    for position, (label, rank, low, high, hold) in enumerate(rows):
+    for position, (label, rank, low, high, hold, baseline) in enumerate(rows):
         y = top + (position + 0.5) * row_height
         x_low, x_high = x_of(low), x_of(high)
         body.append(
@@ -223,8 +224,10 @@ def rank_intervals_svg(entries: Sequence[dict] | None, *, title: str = "Rank sta
             f'M{x_high:.1f},{y - 4:.1f}V{y + 4:.1f}" fill="none" stroke="currentColor" '
             f'stroke-width="1.5"/>'
         )
-        body.append(f'<circle cx="{x_of(rank):.1f}" cy="{y:.1f}" r="4" fill="currentColor"/>')
-        body.append(draw.text_at(left - 6, y + 4, draw.cut(label), anchor="end", full=label))
+        fill = 'fill="#fff" stroke="currentColor" stroke-width="1.5"' if baseline else (
+            'fill="currentColor"')
+        body.append(f'<circle cx="{x_of(rank):.1f}" cy="{y:.1f}" r="4" {fill}/>')
+        body.append(draw.text_at(left - 6, y + 4, draw.cut(label, 19), anchor="end", full=label))
         held = "-" if hold is None else f"{hold:.0%}"
         body.append(draw.text_at(draw.WIDTH - 6, y + 4, held, size=10, anchor="end"))
     body.append(
@@ -238,9 +241,10 @@ def rank_intervals_svg(entries: Sequence[dict] | None, *, title: str = "Rank sta
     )
 
     summary = "; ".join(
-        f"{label}: rank {rank}, interval {low} to {high}"
+        f"{label}: {'baseline, would rank' if baseline else 'rank'} {rank}, "
+        f"interval {low} to {high}"
         + ("" if hold is None else f", holds its rank in {hold:.0%} of resamples")
-        for label, rank, low, high, hold in rows
+        for label, rank, low, high, hold, baseline in rows
     )
     return draw.svg_root(title, f"{title}. {summary}", draw.WIDTH, bottom + 44, body)
 
@@ -293,8 +297,9 @@ def _square_counts(classes: Any, counts: Any) -> list[list[int]] | None:
     return matrix
 
 
-def _rank_rows(entries: Any) -> list[tuple[str, int, int, int, float | None]]:
-    """(label, rank, low, high, hold) best rank first, or [] if any entry is unusable."""
+def _rank_rows(entries: Any) -> list[tuple[str, int, int, int, float | None, bool]]:
+    """(label, rank, low, high, hold, baseline) best rank first, or [] if any entry is
+    unusable."""
     rows = []
     for entry in entries or []:
         if not isinstance(entry, dict):
@@ -305,7 +310,8 @@ def _rank_rows(entries: Any) -> list[tuple[str, int, int, int, float | None]]:
         if not 1 <= low <= rank <= high:
             return []
         hold = _number(entry.get("hold_probability"))
-        rows.append((str(entry.get("label", "")), rank, low, high, hold))
+        rows.append((str(entry.get("label", "")), rank, low, high, hold,
+                     entry.get("baseline") is True))
     return sorted(rows, key=lambda row: row[1])  # stable: ties keep the given order
 
 
