@@ -25,7 +25,6 @@ import boto3
 import requests
 import yaml
 from leaderboard_bench import populate, populate_more
-from stack import ROOT, Stack, peak_rss_mb
 
 from lai_platform import create_app, services
 from lai_platform.accounts.users import create_user
@@ -37,6 +36,7 @@ from lai_platform.extensions import db
 from lai_platform.leaderboards.ranking_job import request_ranking
 from lai_platform.leaderboards.ranks import recompute_ranks
 from lai_platform.models import ApiToken, Phase, Submission
+from stack import ROOT, Stack, peak_rss_mb
 from tests.docker_images import (
     BUSYBOX,
     CONTAINERS_DIR,

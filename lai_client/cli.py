@@ -20,6 +20,14 @@ or the name of a local Docker image, which is saved with `docker save` and strea
 temporary file). Uploads do not resume: if the connection drops, run the command again and
 the upload starts over."""
 
+TRY_HELP = """Run IMAGE (a local Docker image name, or a `docker save` tarball, loaded first)
+on this machine with the phase's hardened container settings, by the platform's own runner
+code, on data you downloaded (--data: the training archive, its extracted folder or its
+inputs/ folder). Then /output/predictions.json gets the platform's own checks and, where
+ground_truth.csv is beside the inputs, is scored with bootstrap CIs. A failure prints the
+reason and message the platform would give. Needs a local Docker Engine; exit code 3 if the
+run or its predictions fail."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     # --json before or after the command: the subcommands' copy must not reset the flag.
@@ -56,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("phase")
     p.add_argument("image", help="a `docker save` tarball, or a local Docker image name")
     p.add_argument("--comment", default="", help="a note kept with the submission")
+    p = command("try", commands.try_, "run an image here as the platform would, and score it",
+                description=TRY_HELP)
+    p.add_argument("image", help="a local Docker image name, or a `docker save` tarball")
+    p.add_argument("--phase", help="SLUG/PHASE (or PHASE with --challenge) whose limits and "
+                                   "task to use; without it, the default limits")
+    p.add_argument("--challenge", help="the challenge's slug, for a bare --phase")
+    p.add_argument("--data", default=".", help="the downloaded training data (default: here)")
+    p.add_argument("--limits", help='JSON overriding limits, e.g. \'{"memory_mb": 8192}\'')
+    p.add_argument("--time-limit", type=float, help="override the time limit (seconds)")
+    p.add_argument("--bootstrap", type=int, default=1000,
+                   help="bootstrap resamples for the CIs (default 1000)")
     p = command("status", commands.status, "a submission's state, reason and scores")
     p.add_argument("id", type=int)
     p.add_argument("--wait", action="store_true",

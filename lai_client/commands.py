@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import sys
 import time
 from argparse import Namespace
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lai_client.api import Api, ApiError, ClientError
-from lai_client.config import Login, load_login, save_login
+from lai_client.config import Login, NotLoggedIn, load_login, save_login
 from lai_client.output import colour, state, table
 from lai_client.transfer import download_training, upload_image
 
@@ -189,3 +190,50 @@ def leaderboard(args: Namespace) -> Result:
 
     return Result(board, say)
 
+
+
+def try_(args: Namespace) -> Result:
+    # It brings the platform's runner (and Flask) with it, which no other command needs.
+    from lai_client import trying  # lazily: only `lai try` imports the platform
+
+    challenge, phase, source = _phase_of(args)
+    overrides = _limits_arg(args.limits) | {"time_limit_s": args.time_limit}
+    trial = trying.Trial(image=args.image, limits=trying.phase_limits(phase, overrides),
+                         task=trying.challenge_task(challenge), source=source,
+                         n_bootstrap=args.bootstrap)
+    report = trying.run_trial(trial, args.data)
+    return Result(report, trying.describe, 0 if report["ok"] else EXIT_RUN_FAILED)
+
+
+def _phase_of(args: Namespace) -> tuple[dict | None, dict | None, str]:
+    """The challenge and phase whose settings the trial uses (None, None: the defaults)."""
+    if not args.phase:
+        if args.challenge:
+            raise ClientError("--challenge needs --phase.", 2)
+        return None, None, "the platform's default limits: no --phase given"
+    slug, _, phase_slug = args.phase.rpartition("/")
+    slug = slug or args.challenge
+    if not slug:
+        raise ClientError("Name the phase as SLUG/PHASE, or give --challenge SLUG.", 2)
+    try:
+        challenge = api_from_config().get(f"/challenges/{slug}")
+    except NotLoggedIn as exc:
+        raise ClientError(f"{exc} (Or leave out --phase to try with the default limits, "
+                          "adjusted with --limits.)") from None
+    for phase in challenge.get("phases", []):
+        if phase["slug"] == phase_slug:
+            return challenge, phase, f"phase {slug}/{phase_slug}"
+    known = ", ".join(p["slug"] for p in challenge.get("phases", []))
+    raise ClientError(f"{slug} has no phase {phase_slug!r} (its phases: {known}).", 2)
+
+
+def _limits_arg(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ClientError('--limits takes a JSON object, e.g. \'{"memory_mb": 8192}\'.', 2)
+    return value

@@ -44,7 +44,7 @@ build() {
 }
 
 # wheels_context NAME REQUIREMENT...: a build folder with requirements.txt and its wheels,
-# including those only the image's (older) Python needs (docker/target_requirements.py).
+# including those only the image's (older) Python needs (stack/target_requirements.py).
 wheels_context() {
   local name=$1 dir="$work/$1" started=$SECONDS
   shift
@@ -53,7 +53,7 @@ wheels_context() {
   local target_python
   target_python=$(docker run --rm --network none "$BASE" python3 -c \
     'import platform; print(platform.python_version())')
-  .venv/bin/python docker/target_requirements.py "$target_python" "$@" >"$dir/extra.txt"
+  .venv/bin/python stack/target_requirements.py "$target_python" "$@" >"$dir/extra.txt"
   if ! .venv/bin/pip wheel -q -w "$dir/wheels" -r "$dir/requirements.txt" -r "$dir/extra.txt" \
       >"$work/log" 2>&1; then
     tail -n 40 "$work/log" >&2
@@ -74,28 +74,28 @@ base_id=$(docker image inspect -f '{{.Id}}' "$BASE")
 
 # Keyed by the dependency lists, not the whole pyproject.toml: a new marker or tool setting
 # rebuilds nothing.
-# Debian's Python 3.11.2 predates tarfile's extraction filters: docker/tarfile_filters.py
+# Debian's Python 3.11.2 predates tarfile's extraction filters: stack/tarfile_filters.py
 # loads them from this backport.
 BACKPORT="backports.tarfile==1.2.0"
 hash=$( (echo "$base_id $BACKPORT"; project runtime
-  inputs_hash docker/platform-deps.Dockerfile docker/tarfile_filters.py) | sha256sum | cut -c1-16)
+  inputs_hash stack/platform-deps.Dockerfile stack/tarfile_filters.py) | sha256sum | cut -c1-16)
 if current "$DEPS" "$hash"; then echo "$DEPS up to date"; else
   mapfile -t requirements < <(project runtime)
   context=$(wheels_context deps "${requirements[@]}" "$BACKPORT")
-  cp docker/tarfile_filters.py "$context/tarfile_filters.py"
-  build "$DEPS" docker/platform-deps.Dockerfile "$hash" "$context"
+  cp stack/tarfile_filters.py "$context/tarfile_filters.py"
+  build "$DEPS" stack/platform-deps.Dockerfile "$hash" "$context"
 fi
 
-hash=$( (echo "$base_id"; project moto; inputs_hash docker/services.Dockerfile docker/postgres.sh) | sha256sum | cut -c1-16)
+hash=$( (echo "$base_id"; project moto; inputs_hash stack/services.Dockerfile stack/postgres.sh) | sha256sum | cut -c1-16)
 if current "$SERVICES" "$hash"; then echo "$SERVICES up to date"; else
   context=$(wheels_context services "$(project moto)")
-  cp docker/postgres.sh "$context/postgres.sh"
-  build "$SERVICES" docker/services.Dockerfile "$hash" "$context"
+  cp stack/postgres.sh "$context/postgres.sh"
+  build "$SERVICES" stack/services.Dockerfile "$hash" "$context"
 fi
 
 # The platform layer follows the working tree: a source change rebuilds it in seconds.
 hash=$( (docker image inspect -f '{{.Id}}' "$DEPS"; inputs_hash pyproject.toml README.md app.py \
-  gunicorn.conf.py lai_platform evaluator examples docker/platform.Dockerfile) | sha256sum | cut -c1-16)
+  gunicorn.conf.py lai_platform evaluator examples stack/platform.Dockerfile) | sha256sum | cut -c1-16)
 if current "$PLATFORM" "$hash"; then echo "$PLATFORM up to date"; else
-  build "$PLATFORM" docker/platform.Dockerfile "$hash" . --build-arg "DEPS_IMAGE=$DEPS"
+  build "$PLATFORM" stack/platform.Dockerfile "$hash" . --build-arg "DEPS_IMAGE=$DEPS"
 fi

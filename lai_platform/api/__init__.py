@@ -10,6 +10,7 @@ from lai_platform.api import (  # noqa: F401
     exports,
     leaderboards,
     moderation,
+    openapi,
     participants,
     phases,
     submissions,

@@ -37,6 +37,7 @@ def token_optional(view: Callable) -> Callable:
         g.user = token_user()
         return view(**kwargs)
 
+    wrapped.auth = "optional"  # type: ignore[attr-defined]  # read by api/openapi.py
     return wrapped
 
 
@@ -50,6 +51,7 @@ def token_or_session(view: Callable) -> Callable:
             g.user = token_user()
         return view(**kwargs)
 
+    wrapped.auth = "optional"  # type: ignore[attr-defined]
     return wrapped
 
 
@@ -63,4 +65,5 @@ def token_required(view: Callable) -> Callable:
             )
         return view(**kwargs)
 
+    wrapped.auth = "token"  # type: ignore[attr-defined]
     return wrapped

@@ -11,7 +11,9 @@ from werkzeug.http import parse_options_header
 from lai_platform import services
 from lai_platform.api.access import organizer_endpoint, platform_admin_endpoint
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import documented
 from lai_platform.api.errors import json_object
+from lai_platform.api.schemas import CHANGED, OPEN, STR, array, obj, ref
 from lai_platform.challenges.bundle_export import export_bundle
 from lai_platform.challenges.editing import (
     add_announcement,
@@ -41,6 +43,8 @@ def announcement_json(a: Announcement) -> dict:
 
 
 @api_bp.post("/challenges", endpoint="create_challenge")  # security.py streams this one
+@documented({201: ref("ChallengeSettings")}, request=obj(
+    {"slug": STR, "title": STR, "first_admin": STR}, required=["slug", "title"]))
 @platform_admin_endpoint
 def create_challenge_endpoint():
     """JSON {slug, title, first_admin?, ...}, or the bundle archive as the body
@@ -78,6 +82,8 @@ def _create_from_body() -> Challenge:
 
 
 @api_bp.patch("/challenges/<slug>")
+@documented({200: obj({"changed": CHANGED, "challenge": ref("ChallengeSettings")})},
+            request=OPEN)
 @organizer_endpoint(Permission.EDIT)
 def edit_challenge_endpoint(challenge: Challenge):
     changed = edit_challenge(g.user, challenge, json_object())
@@ -85,6 +91,7 @@ def edit_challenge_endpoint(challenge: Challenge):
 
 
 @api_bp.post("/challenges/<slug>/announcements")
+@documented({201: ref("Announcement")}, request=obj({"title": STR, "body": STR}))
 @organizer_endpoint(Permission.EDIT)
 def create_announcement_endpoint(challenge: Challenge):
     announcement = add_announcement(g.user, challenge, json_object())
@@ -92,6 +99,7 @@ def create_announcement_endpoint(challenge: Challenge):
 
 
 @api_bp.get("/challenges/<slug>/announcements")
+@documented({200: obj({"announcements": array(ref("Announcement"))})})
 def list_announcements(slug: str):
     """Public, like the challenge page: newest first."""
     return jsonify({"announcements": [announcement_json(a)
@@ -99,6 +107,7 @@ def list_announcements(slug: str):
 
 
 @api_bp.get("/challenges/<slug>/bundle")
+@documented({200: "application/gzip"})
 @organizer_endpoint(Permission.MANAGE)
 def export_bundle_endpoint(challenge: Challenge):
     archive, name = export_bundle(g.user, challenge)

@@ -6,9 +6,12 @@ from flask import g, jsonify
 
 from lai_platform.api.auth import token_optional, token_required
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import ERROR, TAR, documented
 from lai_platform.api.errors import json_object
+from lai_platform.api.schemas import CHALLENGE_LIST, JOIN, JOINED, ref
 from lai_platform.challenges.lookups import all_challenges, get_challenge
 from lai_platform.challenges.participation import join, participation_of, require_approved
+from lai_platform.challenges.tasks import task_of
 from lai_platform.challenges.training_data import training_data_json, training_data_response
 from lai_platform.models import Challenge, Phase
 
@@ -39,6 +42,9 @@ def challenge_json(challenge: Challenge, detail: bool = False) -> dict:
             "description": challenge.description_md,
             "terms": challenge.terms_md,
             "phases": [phase_json(p) for p in challenge.phases],
+            # What predictions must hold (labels, the positive group and its key) and the
+            # metrics shown: public, like the scoring page; `lai try` checks against it.
+            "task": public_task_json(challenge),
             # {size, sha256} of the training archive (None: the challenge publishes none).
             "training_data": training_data_json(challenge),
             "participation": participation.status if participation else None,
@@ -49,19 +55,27 @@ def challenge_json(challenge: Challenge, detail: bool = False) -> dict:
     return data
 
 
+def public_task_json(challenge: Challenge) -> dict:
+    task = task_of(challenge)
+    return {**task.to_mapping(), "probability_key": task.probability_key}
+
+
 @api_bp.get("/challenges")
+@documented({200: CHALLENGE_LIST})
 @token_optional
 def list_challenges():
     return jsonify({"challenges": [challenge_json(c) for c in all_challenges()]})
 
 
 @api_bp.get("/challenges/<slug>")
+@documented({200: ref("ChallengeDetail")})
 @token_optional
 def show_challenge(slug: str):
     return jsonify(challenge_json(get_challenge(slug), detail=True))
 
 
 @api_bp.post("/challenges/<slug>/join")
+@documented({200: JOINED}, request=JOIN)
 @token_required
 def join_challenge(slug: str):
     body = json_object()
@@ -70,6 +84,7 @@ def join_challenge(slug: str):
 
 
 @api_bp.get("/challenges/<slug>/training-data")
+@documented({200: TAR, 206: TAR, 416: ERROR})
 @token_required
 def training_data(slug: str):
     challenge = get_challenge(slug)

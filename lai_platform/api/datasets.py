@@ -7,7 +7,18 @@ from flask import g, jsonify, request
 
 from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import MULTIPART, documented
 from lai_platform.api.errors import json_object
+from lai_platform.api.schemas import (
+    INT,
+    STR,
+    TARBALL,
+    array,
+    nullable,
+    obj,
+    ref,
+    with_keys,
+)
 from lai_platform.challenges.dataset_uploads import (
     DatasetInvalid,
     datasets_of,
@@ -40,6 +51,8 @@ def rescoring_json(rescoring: Rescoring) -> dict:
 
 
 @api_bp.get("/challenges/<slug>/datasets")
+@documented({200: obj({"datasets": array(ref("Dataset")),
+                       "rescorings": array(ref("Rescoring"))})})
 @organizer_endpoint(Permission.VIEW)
 def list_datasets(challenge: Challenge):
     using = phases_using(challenge)
@@ -49,6 +62,8 @@ def list_datasets(challenge: Challenge):
 
 
 @api_bp.post("/challenges/<slug>/datasets")
+@documented({201: ref("Dataset")}, request_type=MULTIPART, request=obj(
+    {"name": STR, "inputs": TARBALL, "ground_truth": TARBALL}))
 @organizer_endpoint(Permission.EDIT)
 def upload_dataset(challenge: Challenge):
     try:
@@ -60,6 +75,9 @@ def upload_dataset(challenge: Challenge):
 
 
 @api_bp.post("/challenges/<slug>/phases/<phase_slug>/dataset")
+@documented({200: obj({"phase": STR, "dataset": ref("Dataset"),
+                       "rescoring": nullable(ref("Rescoring"))})},
+            request=obj({"dataset_id": INT}))
 @organizer_endpoint(Permission.EDIT)
 def attach_phase_dataset(challenge: Challenge, phase_slug: str):
     phase = phase_in(challenge, phase_slug)
@@ -74,6 +92,7 @@ def attach_phase_dataset(challenge: Challenge, phase_slug: str):
 
 
 @api_bp.get("/challenges/<slug>/rescorings/<int:rescoring_id>")
+@documented({200: with_keys("Rescoring", {"phase": STR})})
 @organizer_endpoint(Permission.VIEW)
 def show_rescoring(challenge: Challenge, rescoring_id: int):
     rescoring = rescoring_in(challenge, rescoring_id)

@@ -7,7 +7,9 @@ from flask import Response, g, jsonify
 
 from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import documented
 from lai_platform.api.errors import json_object
+from lai_platform.api.schemas import BOOL, INT, obj, optional, ref
 from lai_platform.challenges.checks import flag
 from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.roles import Permission
@@ -19,6 +21,7 @@ BASE = "/challenges/<slug>/phases/<phase_slug>"
 
 
 @api_bp.get(f"{BASE}/leaderboard.csv")
+@documented({200: "text/csv"})
 @organizer_endpoint(Permission.VIEW)
 def export_leaderboard_csv(challenge: Challenge, phase_slug: str):
     phase = phase_in(challenge, phase_slug)
@@ -28,6 +31,7 @@ def export_leaderboard_csv(challenge: Challenge, phase_slug: str):
 
 
 @api_bp.get(f"{BASE}/leaderboard/export.json")
+@documented({200: ref("LeaderboardExport")})
 @organizer_endpoint(Permission.VIEW)
 def export_leaderboard_json(challenge: Challenge, phase_slug: str):
     phase = phase_in(challenge, phase_slug)
@@ -39,6 +43,8 @@ def export_leaderboard_json(challenge: Challenge, phase_slug: str):
 
 
 @api_bp.post(f"{BASE}/final")
+@documented({201: {"allOf": [ref("FinalLeaderboard"), obj({"id": INT})]}},
+            request=optional({"close_now": BOOL}))
 @organizer_endpoint(Permission.MANAGE)
 def publish_final_leaderboard(challenge: Challenge, phase_slug: str):
     """Body {"close_now": true} closes an open phase first; otherwise an open phase is

@@ -8,6 +8,8 @@ from flask import jsonify, request
 
 from lai_platform import services
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import documented
+from lai_platform.api.schemas import PAGE, ref
 from lai_platform.challenges.lookups import get_phase
 from lai_platform.challenges.tasks import task_of
 from lai_platform.errors import NotFound
@@ -24,6 +26,7 @@ from lai_platform.leaderboards.parts import current_part
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard")
+@documented({200: ref("Leaderboard")}, query={"page": PAGE})
 def show_leaderboard(slug: str, phase_slug: str):
     page = page_number(request.args.get("page"))
     return cached_response(
@@ -59,6 +62,7 @@ def _leaderboard_json(slug: str, phase_slug: str, page: int) -> bytes:
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/leaderboard/final")
+@documented({200: ref("FinalLeaderboard")})
 def show_final_leaderboard(slug: str, phase_slug: str):
     """The latest published final leaderboard, as frozen at publication."""
     phase = get_phase(slug, phase_slug)

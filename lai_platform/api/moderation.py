@@ -12,7 +12,20 @@ from flask import g, jsonify, request
 
 from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import documented
 from lai_platform.api.errors import json_object
+from lai_platform.api.schemas import (
+    BOOL,
+    INT,
+    PAGE,
+    REASON,
+    STR,
+    array,
+    obj,
+    optional,
+    ref,
+    with_keys,
+)
 from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.roles import Permission
 from lai_platform.errors import PlatformError
@@ -59,6 +72,11 @@ def _text(body: dict, name: str) -> str:
 
 
 @api_bp.get("/challenges/<slug>/phases/<phase_slug>/submissions")
+@documented({200: obj({"phase": STR, "total": INT, "page": INT, "pages": INT,
+                       "per_page": INT,
+                       "submissions": array(ref("ModeratedSubmission"))})},
+            query={"page": PAGE, "per_page": PAGE, "status": STR, "reason": STR,
+                   "participant": STR, "since": STR, "until": STR})
 @organizer_endpoint(Permission.VIEW)
 def phase_submissions(challenge: Challenge, phase_slug: str):
     phase = phase_in(challenge, phase_slug)
@@ -71,6 +89,7 @@ def phase_submissions(challenge: Challenge, phase_slug: str):
 
 
 @api_bp.get("/challenges/<slug>/submissions/<int:submission_id>/logs")
+@documented({200: obj({"id": INT, "status": STR, "logs": STR})})
 @organizer_endpoint(Permission.VIEW)
 def submission_logs(challenge: Challenge, submission_id: int):
     sub = moderation.find_submission(challenge, submission_id)
@@ -78,9 +97,13 @@ def submission_logs(challenge: Challenge, submission_id: int):
 
 
 @api_bp.get("/challenges/<slug>/submissions/<int:submission_id>/predictions")
+@documented({200: {"description": "the predictions file the run wrote"}})
 @organizer_endpoint(Permission.VIEW)
 def submission_predictions(challenge: Challenge, submission_id: int):
     return moderation.predictions_response(moderation.find_submission(challenge, submission_id))
+
+
+ANSWER = with_keys("ModeratedSubmission", {"changed": BOOL})
 
 
 def _answer(sub: Submission, changed: bool):
@@ -88,6 +111,7 @@ def _answer(sub: Submission, changed: bool):
 
 
 @api_bp.post("/challenges/<slug>/submissions/<int:submission_id>/rerun")
+@documented({202: ANSWER}, request=optional({"why": STR}), required=False)
 @organizer_endpoint(Permission.REVIEW)
 def rerun_submission(challenge: Challenge, submission_id: int):
     sub = moderation.find_submission(challenge, submission_id)
@@ -102,24 +126,28 @@ def _moderate(challenge: Challenge, submission_id: int, action: str):
 
 
 @api_bp.post("/challenges/<slug>/submissions/<int:submission_id>/hide")
+@documented({200: ANSWER}, request=REASON, required=False)
 @organizer_endpoint(Permission.REVIEW)
 def hide_submission(challenge: Challenge, submission_id: int):
     return _moderate(challenge, submission_id, "hide")
 
 
 @api_bp.post("/challenges/<slug>/submissions/<int:submission_id>/disqualify")
+@documented({200: ANSWER}, request=REASON, required=False)
 @organizer_endpoint(Permission.REVIEW)
 def disqualify_submission(challenge: Challenge, submission_id: int):
     return _moderate(challenge, submission_id, "disqualify")
 
 
 @api_bp.post("/challenges/<slug>/submissions/<int:submission_id>/restore")
+@documented({200: ANSWER}, request=REASON, required=False)
 @organizer_endpoint(Permission.REVIEW)
 def restore_submission(challenge: Challenge, submission_id: int):
     return _moderate(challenge, submission_id, "restore")
 
 
 @api_bp.post("/challenges/<slug>/submissions/<int:submission_id>/baseline")
+@documented({200: ANSWER}, request=optional({"baseline": BOOL}), required=False)
 @organizer_endpoint(Permission.REVIEW)
 def baseline_submission(challenge: Challenge, submission_id: int):
     sub = moderation.find_submission(challenge, submission_id)

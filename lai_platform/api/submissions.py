@@ -6,14 +6,17 @@ from flask import g, jsonify, request
 
 from lai_platform.api.auth import token_or_session, token_required
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import MULTIPART, documented
+from lai_platform.api.schemas import FINAL_SELECTION, STR, SUBMISSION_CREATED, UPLOAD, ref
 from lai_platform.challenges.lookups import get_phase
-from lai_platform.errors import NotFound
+from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import db
 from lai_platform.jobs.gpu_wait import waiting_for
 from lai_platform.leaderboards.exports import rank_interval_json
 from lai_platform.leaderboards.parts import current_part, visible_metrics
 from lai_platform.models import Submission, User
 from lai_platform.submissions.admission import admit_body
+from lai_platform.submissions.final_selection import mark_for_final
 from lai_platform.submissions.queue_position import standing
 from lai_platform.submissions.visibility import (
     can_view,
@@ -70,6 +73,10 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
             # Hidden or disqualified by the organizers, and why (None: not moderated).
             "moderation": sub.moderation,
             "moderation_reason": sub.moderation_reason if sub.moderation else None,
+            # Marked to count for the private leaderboard at close (of at most K; None: off).
+            "selected_for_final": sub.selected_for_final,
+            "final_selection_max": (sub.phase.final_selection_max
+                                    if sub.phase.final_selection_on else None),
         }
     if is_staff(viewer, sub):
         data["worker"] = sub.worker  # which worker ran it: organizers only
@@ -79,6 +86,8 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
 
 
 @api_bp.post("/challenges/<slug>/phases/<phase_slug>/submissions")
+@documented({202: SUBMISSION_CREATED}, request=UPLOAD, request_type=MULTIPART,
+            query={"comment": STR})
 @token_required
 def create_submission(slug: str, phase_slug: str):
     # Refused at once (401, 403, 413, 429) before a byte of the body is read.
@@ -89,9 +98,23 @@ def create_submission(slug: str, phase_slug: str):
 
 
 @api_bp.get("/submissions/<int:submission_id>")
+@documented({200: ref("Submission")})
 @token_or_session  # the submission page polls it with the session cookie
 def show_submission(submission_id: int):
     sub = db.session.get(Submission, submission_id)
     if sub is None or not can_view(sub, g.user):
         raise NotFound(f"No submission {submission_id} that you can see.")
+    return jsonify(submission_json(sub, g.user))
+
+
+@api_bp.post("/submissions/<int:submission_id>/final-selection")
+@documented({200: ref("Submission")}, request=FINAL_SELECTION)
+@token_required
+def final_selection(submission_id: int):
+    """{"selected": true|false}: mark one's own submission for the final leaderboard."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("selected"), bool):
+        raise PlatformError("bad_request", 'Send {"selected": true} or {"selected": false}.',
+                            400)
+    sub = mark_for_final(submission_id, g.user, body["selected"])
     return jsonify(submission_json(sub, g.user))

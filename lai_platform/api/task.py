@@ -6,7 +6,9 @@ from flask import g
 
 from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
+from lai_platform.api.docs import documented
 from lai_platform.api.errors import json_object
+from lai_platform.api.schemas import CHANGED, OPEN, obj, ref
 from lai_platform.challenges.roles import Permission
 from lai_platform.challenges.task_editing import change_task
 from lai_platform.challenges.tasks import task_of
@@ -14,12 +16,14 @@ from lai_platform.models import Challenge
 
 
 @api_bp.get("/challenges/<slug>/task")
+@documented({200: obj({"task": ref("Task")})})
 @organizer_endpoint(Permission.VIEW)
 def show_task(challenge: Challenge):
     return {"task": _task_json(challenge)}
 
 
 @api_bp.put("/challenges/<slug>/task")
+@documented({200: obj({"task": ref("Task"), "changed": CHANGED})}, request=OPEN)
 @organizer_endpoint(Permission.EDIT)
 def put_task(challenge: Challenge):
     """The body is the task, or part of it: keys left out keep their values."""

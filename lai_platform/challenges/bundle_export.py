@@ -101,6 +101,7 @@ def phase_spec(phase: Phase, folders: dict[int, tuple[Dataset, str]]) -> dict[st
         "display": phase.display_mode,
         # The exact cases: a fraction would draw other cases under another slug.
         "public_cases": list(phase.public_case_ids) if phase.public_case_ids else None,
+        "final_selection_max": phase.final_selection_max,
     }
     return {key: value for key, value in spec.items() if value is not None}
 

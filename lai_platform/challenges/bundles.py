@@ -32,9 +32,10 @@ PHASE_FIELDS = {
     "title", "description", "dataset", "logs_visible", "submissions_per_day",
     "submissions_total", "primary_metric", "run_mode", "limits", "image_max_mb",
     "opens_at", "closes_at", "ranking", "display", "public_fraction", "case_results_visible",
-    "submissions_concurrent", "public_cases",
+    "submissions_concurrent", "public_cases", "final_selection_max",
 }
 ACCESS_MODES = ("open", "review", "closed")
+FINAL_SELECTION_MAX = 20  # the most submissions a phase may let participants mark
 
 
 class BundleError(ValueError):
@@ -161,6 +162,7 @@ def _phase(challenge: Challenge, spec: dict, dataset: Dataset | None, position: 
         raise BundleError(str(exc)) from exc
     phase.case_results_visible = bool(spec.get("case_results_visible", False))
     _public_split(challenge, phase, spec, dataset)
+    phase.final_selection_max = _final_selection(phase, spec.get("final_selection_max"))
     return phase
 
 
@@ -181,6 +183,17 @@ def _public_split(challenge: Challenge, phase: Phase, spec: dict, dataset: Datas
         phase.public_case_ids = public_cases(
             [c.case_id for c in dataset.cases], float(fraction), f"{challenge.slug}/{phase.slug}"
         )
+
+
+def _final_selection(phase: Phase, value) -> int | None:
+    """How many submissions a participant may mark for the final leaderboard (None: off)."""
+    if value is None:
+        return None
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if not whole or not 1 <= value <= FINAL_SELECTION_MAX:
+        raise BundleError(f"phase {phase.slug}: final_selection_max must be a whole number "
+                          f"from 1 to {FINAL_SELECTION_MAX} (or absent), not {value!r}")
+    return value
 
 
 def public_cases(case_ids: list[str], fraction: float, salt: str) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lai_platform.audit import changes, record
-from lai_platform.challenges.bundles import public_cases
+from lai_platform.challenges.bundles import FINAL_SELECTION_MAX, public_cases
 from lai_platform.challenges.checks import (
     check_slug,
     flag,
@@ -38,11 +38,12 @@ FLAGS = ("logs_visible", "case_results_visible")
 EDITABLE = frozenset({
     "title", "description", "opens_at", "closes_at", *QUOTAS, *LIMIT_BOUNDS, "gpu",
     "image_max_mb", "ranking_method", "ranking_metrics", "ranking_alpha", "display",
-    "public_fraction", *FLAGS, "primary_metric",
+    "public_fraction", *FLAGS, "primary_metric", "final_selection_max",
 })
 # Stored fields whose change moves ranks: the ranking, who is shown, which cases decide.
 RANK_FIELDS = frozenset({"ranking_method", "ranking_metrics", "ranking_alpha", "display_mode",
-                         "public_case_ids", "primary_metric", "opens_at", "closes_at"})
+                         "public_case_ids", "primary_metric", "opens_at", "closes_at",
+                         "final_selection_max"})
 
 
 def settings_of(phase: Phase) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def settings_of(phase: Phase) -> dict[str, Any]:
         "ranking_alpha": phase.ranking_alpha, "display": phase.display_mode,
         "public_fraction": round(len(public) / n_cases, 6) if public and n_cases else None,
         **{name: getattr(phase, name) for name in FLAGS},
-        "primary_metric": phase.primary_metric,
+        "primary_metric": phase.primary_metric, "final_selection_max": phase.final_selection_max,
     }
 
 
@@ -216,6 +217,11 @@ def _ranking(phase: Phase, challenge: Challenge, given: Mapping, values: dict,
             values["display_mode"] = mode
     if "public_fraction" in given:
         _public_fraction(phase, challenge, given["public_fraction"], values, problems)
+    if "final_selection_max" in given:
+        values["final_selection_max"] = number(
+            "final_selection_max", given["final_selection_max"], problems, low=1,
+            high=FINAL_SELECTION_MAX, label="The final selection (submissions a participant "
+            "may mark; empty: off)")
     if not ({"ranking_method", "ranking_metrics", "ranking_alpha", "primary_metric"}
             & set(given)):
         return

@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY_S = 10
 DB_RETRY_S = 60  # a PostgreSQL restart or failover takes seconds
 T = TypeVar("T")
+# What the submitter is told when Docker refuses the image (`lai try` says it too).
+IMAGE_LOAD_FAILED = (
+    "Docker could not load the image: the archive is damaged or its layers do not match its "
+    "manifest. Rebuild it and upload a fresh `docker save` file."
+)
 PLATFORM_FAULT = (
     "The platform failed while running this submission. It does not count against your "
     "quota; the organizers have been notified."
@@ -239,11 +244,7 @@ def _load_image(submission: Submission) -> None:
             svc.executor.load_image(tarball, submission.image.image_id)
         except ImageLoadError as exc:  # docker refused it, or it is not what was validated
             log.warning("submission %s: image load failed: %s", submission.id, exc)
-            raise RunFailed(
-                FailureReason.IMAGE_INVALID,
-                "Docker could not load the image: the archive is damaged or its layers do not "
-                "match its manifest. Rebuild it and upload a fresh `docker save` file.",
-            ) from exc
+            raise RunFailed(FailureReason.IMAGE_INVALID, IMAGE_LOAD_FAILED) from exc
 
 
 def _run_container(submission: Submission) -> tuple[bytes, RunResult]:
@@ -278,9 +279,12 @@ def _validated(raw: bytes, ground_truth: GroundTruth, logs: str) -> Predictions:
     try:
         return parse_predictions(raw, ground_truth)
     except PredictionError as exc:
-        raise RunFailed(
-            FailureReason.INVALID_OUTPUT, f"/output/{PREDICTIONS_FILE} is not valid: {exc}", logs
-        ) from exc
+        raise RunFailed(FailureReason.INVALID_OUTPUT, invalid_output_message(exc), logs) from exc
+
+
+def invalid_output_message(exc: PredictionError) -> str:
+    """What the submitter is told about predictions that fail the checks (`lai try` too)."""
+    return f"/output/{PREDICTIONS_FILE} is not valid: {exc}"
 
 
 def predictions_key(submission_id: int) -> str:

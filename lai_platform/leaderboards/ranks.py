@@ -44,6 +44,7 @@ class Entry:
     stored: tuple  # the rank fields as stored, to write back only what changed
     # Hidden or disqualified by the organizers, or its participant banned: not shown.
     excluded: bool = False
+    selected: bool = False  # marked by its participant for the final selection
     shown: bool = False
     rank: int | None = None
     rank_low: int | None = None
@@ -69,7 +70,8 @@ def recompute_ranks(phase: Phase, now: datetime | None = None, *, locked: bool =
     part = current_part(phase, now)
     method = ranking_method(phase.ranking_method)
     entries = _entries(phase)
-    shown = shown_entries([e for e in entries if not e.excluded], phase, part)
+    shown = shown_entries(final_candidates([e for e in entries if not e.excluded], phase, part),
+                          phase, part)
     for entry in shown:
         entry.shown = True
     phase.rank_stability = None
@@ -108,15 +110,27 @@ def _entries(phase: Phase) -> list[Entry]:
         select(Result.submission_id, Submission.user_id, Submission.created_at,
                Submission.is_baseline, Result.part_values,
                *(getattr(Result, name) for name in _RANK_FIELDS),
-               Submission.moderation, Participation.status)
+               Submission.selected_for_final, Submission.moderation, Participation.status)
         .join(Submission, Submission.id == Result.submission_id)
         .outerjoin(Participation, (Participation.user_id == Submission.user_id)
                    & (Participation.challenge_id == phase.challenge_id))
         .where(Result.phase_id == phase.id)
         .order_by(Result.submission_id)
     ).all()
-    return [Entry(*row[:5], stored=tuple(row[5:-2]),
+    return [Entry(*row[:5], stored=tuple(row[5:-3]), selected=row[-3],
                   excluded=row[-2] is not None or row[-1] == "banned") for row in rows]
+
+
+def final_candidates(entries: Sequence[Entry], phase: Phase, part: str) -> list[Entry]:
+    """The entries that may stand for their participant. On the private part of a phase with
+    final selection, a participant who marked submissions has only those considered (the
+    display mode then chooses among them); one who marked none keeps them all, as before.
+    """
+    if part != "private" or not phase.final_selection_on:
+        return list(entries)
+    choosers = {e.user_id for e in entries if e.selected and not e.is_baseline}
+    return [e for e in entries
+            if e.is_baseline or e.selected or e.user_id not in choosers]
 
 
 _PG_WRITE_BACK = text("""

@@ -123,6 +123,9 @@ class Phase(db.Model):
     display_mode: Mapped[str] = mapped_column(String(16), default="all")  # all | best | latest
     # Kaggle-style split: while open, ranks use these cases; at close, the others decide.
     public_case_ids: Mapped[list | None] = mapped_column(JSON)
+    # Final selection: each participant may mark up to this many submissions; at close only
+    # those count for their private-part entry (None: off; none marked: as without it).
+    final_selection_max: Mapped[int | None]
     # Per-centre, size-band and per-diagnosis results shown to submitters (test data hints).
     case_results_visible: Mapped[bool] = mapped_column(default=False)
     # An organizer's evaluation image (None: the built-in evaluator).
@@ -146,6 +149,11 @@ class Phase(db.Model):
     @property
     def has_public_split(self) -> bool:
         return bool(self.public_case_ids)
+
+    @property
+    def final_selection_on(self) -> bool:
+        """Participants choose which submissions count at close (on the private part)."""
+        return bool(self.final_selection_max) and self.has_public_split
 
     def is_open(self, now: datetime) -> bool:
         if self.opens_at is not None and now < self.opens_at:

@@ -59,6 +59,9 @@ class Submission(db.Model):
     # off the leaderboard, and the reason is shown to its participant.
     moderation: Mapped[str | None] = mapped_column(String(16))
     moderation_reason: Mapped[str] = mapped_column(Text, default="")
+    # Marked by its participant to count for the private leaderboard at close (a phase's
+    # final_selection_max of them at most).
+    selected_for_final: Mapped[bool] = mapped_column(default=False)
     logs: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

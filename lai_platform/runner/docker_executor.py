@@ -10,11 +10,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 
-import docker
 from lai_platform.runner import gpu_probe, image_loading, mounts
 from lai_platform.runner.base import (
     PREDICTIONS_FILE,

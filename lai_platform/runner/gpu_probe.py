@@ -7,10 +7,10 @@ so an operator reads why a worker refused the gpu queue (no NVIDIA runtime, no d
 
 from __future__ import annotations
 
+import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 from docker.types import DeviceRequest
 
-import docker
 from lai_platform.runner.image_budget import BASE_IMAGES
 
 PROBE_TIMEOUT_S = 60

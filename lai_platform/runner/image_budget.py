@@ -21,9 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 from docker.errors import APIError, ImageNotFound
 
-import docker
 from lai_platform.config import Settings
 from lai_platform.runner.image_loading import HOLD_REPOSITORY
 

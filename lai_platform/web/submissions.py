@@ -17,7 +17,9 @@ from lai_platform.extensions import csrf, db
 from lai_platform.jobs.gpu_wait import waiting_for
 from lai_platform.leaderboards.parts import current_part, visible_curves, visible_metrics
 from lai_platform.models import Submission
+from lai_platform.models._time import utcnow
 from lai_platform.submissions.admission import admit_body
+from lai_platform.submissions.final_selection import mark_for_final, selected_ids
 from lai_platform.submissions.queue_position import standing
 from lai_platform.submissions.visibility import (
     can_view,
@@ -105,7 +107,26 @@ def submission(submission_id: int):
         task=task_of(sub.phase.challenge),
         waiting_for=waiting_for(sub),
         place=standing(sub),
+        final_selected=(selected_ids(sub.phase, sub.user_id)
+                        if owner_view and sub.phase.final_selection_on else None),
+        selection_open=sub.phase.is_open(utcnow()),
     )
+
+
+@web_bp.post("/submissions/<int:submission_id>/final-selection")
+@login_required
+def final_selection(submission_id: int):
+    selected = request.form.get("selected") == "1"
+    try:
+        mark_for_final(submission_id, g.user, selected)
+    except PlatformError as exc:
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+    else:
+        flash("Selected for the final leaderboard." if selected
+              else "No longer selected for the final leaderboard.", "success")
+    return redirect(url_for("web.submission", submission_id=submission_id))
 
 
 def _pictures(sub: Submission) -> dict:

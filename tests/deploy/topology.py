@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 import boto3
+import docker
 import redis
 import requests
 
-import docker
 from tests.deploy.processes import Proc, Switch, wait_until
 from tests.net import free_port
 from tests.paths import ROOT

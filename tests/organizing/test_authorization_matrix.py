@@ -37,6 +37,9 @@ PUBLIC_ENDPOINTS = {
     "ops.healthz", "ops.prometheus_metrics",
     # The signed-in person's own e-mail notice setting (login_required, tested with it).
     "web.set_notifications",
+    # A participant marks their own submission for the final leaderboard (owner checks and
+    # their tests in tests/test_final_selection.py); the API's OpenAPI description.
+    "web.final_selection", "api.final_selection", "api.openapi_json",
 }
 PEOPLE = ("platform_admin", "admin", "editor", "reviewer", "other_organizer", "participant",
           "pending", "anonymous", "revoked_token")

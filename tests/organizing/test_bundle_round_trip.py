@@ -37,7 +37,7 @@ def configure(cast: Cast) -> None:
         "submissions_concurrent": 2, "submissions_total": 30, "time_limit_s": 1234,
         "memory_mb": 6000, "gpu": True, "image_max_mb": 3000, "ranking_method": "mean_rank",
         "ranking_metrics": ["auc", "kappa"], "display": "latest", "public_fraction": 0.3,
-        "logs_visible": False, "case_results_visible": False})
+        "logs_visible": False, "case_results_visible": False, "final_selection_max": 3})
     patch(cast.admin, f"{PHASE}/final-test", {"ranking_method": "test_then_rank",
                                               "ranking_alpha": 0.1})
     assert cast.admin.api.post_json(PHASE, {"slug": "later", "title": "Later"}).status_code == 201
