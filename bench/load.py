@@ -9,6 +9,8 @@ Scenarios (each prints its figures as ratios against a reference measured in the
   leaderboard  10,000 scored entries, production configuration: JSON and HTML pages against
                a static file of the same size from the same server (wrk), while results keep
                landing; and how long a landed result takes to show.
+  resumable    a 1 GiB image in 8 MiB chunks against one request (gunicorn + S3), and again
+               cut half way through a chunk and resumed: time ratios, bytes sent twice.
   huge-upload  one 5 GiB upload on both servers against `cp` of the same file; the web
                process's peak memory.
   burst        20 runs queued at once on `python app.py` against 20 sequential bare

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlparse
 
 import boto3
 import requests
+import resumable_scenario
 import yaml
 from leaderboard_bench import populate, populate_more
 
@@ -233,6 +234,7 @@ def huge_tarball(size_gib: float) -> Path:
     path = OUT / f"huge-{size_gib:g}.tar"
     if path.exists():
         return path
+    OUT.mkdir(parents=True, exist_ok=True)
     layer = OUT / "huge-layer.tar"
     size = int(size_gib * 2**30)
     with tarfile.open(layer, "w") as tar:
@@ -374,8 +376,14 @@ def _bare_runs(image_id: str, count: int) -> float:
     return time.monotonic() - started
 
 
+def resumable(quick: bool) -> Iterator[str]:
+    return resumable_scenario.resumable(quick, seed=seed, huge_tarball=huge_tarball,
+                                        post_image=post_image, settle=wait_all_final)
+
+
 SCENARIOS = {
     "uploads": uploads,
+    "resumable": resumable,
     "big-uploads": big_uploads,
     "leaderboard": leaderboard,
     "huge-upload": huge_upload,

@@ -74,10 +74,15 @@ class Api:
     def request(self, method: str, path: str, *, stream: bool = False,
                 **kwargs: Any) -> requests.Response:
         with explained(self.url):
-            response = self.session.request(method, f"{self.url}/api/v1{path}",
-                                            timeout=TIMEOUT_S, stream=stream, **kwargs)
+            response = self.send(method, path, stream=stream, **kwargs)
         raise_for_api(response)
         return response
+
+    def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """The bare exchange: network errors raised as requests' own, any HTTP status
+        returned (for callers that retry, or read an error answer's body)."""
+        kwargs.setdefault("timeout", TIMEOUT_S)
+        return self.session.request(method, f"{self.url}/api/v1{path}", **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self._json(self.request("GET", path, **kwargs))

@@ -10,15 +10,18 @@ from lai_client import commands
 from lai_client.api import ClientError
 from lai_client.config import NotLoggedIn
 from lai_client.output import print_json
+from lai_client.team_commands import add_team_commands
 
 DESCRIPTION = """The LAI Challenge Platform from the command line: log in with an API token,
 join a challenge, download its training data, submit an algorithm image and follow it.
 Add --json to any command for machine-readable output."""
 
-SUBMIT_HELP = """Submit IMAGE (a `docker save` tarball, plain or gzipped, streamed from disk;
-or the name of a local Docker image, which is saved with `docker save` and streamed without a
-temporary file). Uploads do not resume: if the connection drops, run the command again and
-the upload starts over."""
+SUBMIT_HELP = """Submit IMAGE: a `docker save` tarball (a .tar.gz is sent as it is, a plain
+one gzipped on the fly), or the name of a local Docker image (`docker save` gzipped on the
+fly). The gzipped image is kept in the cache ($XDG_CACHE_HOME/lai, else ~/.cache/lai) until
+the platform has it. The upload goes in chunks and resumes: after a dropped connection `lai`
+retries for up to --retry-for seconds, sending again at most the chunk that was in flight;
+if it gives up or is stopped, running the same command resumes the same upload."""
 
 TRY_HELP = """Run IMAGE (a local Docker image name, or a `docker save` tarball, loaded first)
 on this machine with the phase's hardened container settings, by the platform's own runner
@@ -64,17 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("phase")
     p.add_argument("image", help="a `docker save` tarball, or a local Docker image name")
     p.add_argument("--comment", default="", help="a note kept with the submission")
-    p = command("try", commands.try_, "run an image here as the platform would, and score it",
-                description=TRY_HELP)
-    p.add_argument("image", help="a local Docker image name, or a `docker save` tarball")
-    p.add_argument("--phase", help="SLUG/PHASE (or PHASE with --challenge) whose limits and "
-                                   "task to use; without it, the default limits")
-    p.add_argument("--challenge", help="the challenge's slug, for a bare --phase")
-    p.add_argument("--data", default=".", help="the downloaded training data (default: here)")
-    p.add_argument("--limits", help='JSON overriding limits, e.g. \'{"memory_mb": 8192}\'')
-    p.add_argument("--time-limit", type=float, help="override the time limit (seconds)")
-    p.add_argument("--bootstrap", type=int, default=1000,
-                   help="bootstrap resamples for the CIs (default 1000)")
+    p.add_argument("--retry-for", type=float, default=120.0, metavar="SECONDS",
+                   help="how long to wait for a dropped connection to come back (default 120)")
+    _try_arguments(command("try", commands.try_, "run an image here as the platform would, "
+                           "and score it", description=TRY_HELP))
     p = command("status", commands.status, "a submission's state, reason and scores")
     p.add_argument("id", type=int)
     p.add_argument("--wait", action="store_true",
@@ -87,7 +83,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slug")
     p.add_argument("phase")
     p.add_argument("--page", type=int, default=1)
+    add_team_commands(sub, common)
     return parser
+
+
+def _try_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", help="a local Docker image name, or a `docker save` tarball")
+    p.add_argument("--phase", help="SLUG/PHASE (or PHASE with --challenge) whose limits and "
+                                   "task to use; without it, the default limits")
+    p.add_argument("--challenge", help="the challenge's slug, for a bare --phase")
+    p.add_argument("--data", default=".", help="the downloaded training data (default: here)")
+    p.add_argument("--limits", help='JSON overriding limits, e.g. \'{"memory_mb": 8192}\'')
+    p.add_argument("--time-limit", type=float, help="override the time limit (seconds)")
+    p.add_argument("--bootstrap", type=int, default=1000,
+                   help="bootstrap resamples for the CIs (default 1000)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,9 @@ from typing import Any
 from lai_client.api import Api, ApiError, ClientError
 from lai_client.config import Login, NotLoggedIn, load_login, save_login
 from lai_client.output import colour, state, table
-from lai_client.transfer import download_training, upload_image
+from lai_client.packing import pack
+from lai_client.transfer import download_training
+from lai_client.uploading import submit_packed
 
 FINAL_STATES = ("succeeded", "failed")
 EXIT_RUN_FAILED = 3  # `lai status --wait` on a run that failed
@@ -111,7 +113,9 @@ def download(args: Namespace) -> Result:
 
 
 def submit(args: Namespace) -> Result:
-    data = upload_image(api_from_config(), args.slug, args.phase, args.image, args.comment)
+    api = api_from_config()  # not logged in: said before a large image is compressed
+    data = submit_packed(api, args.slug, args.phase, pack(args.image), args.comment,
+                         args.retry_for)
     return Result(data, lambda d: f"Submission {d['id']} is {state(d['status'])}. Follow it "
                                   f"with: lai status {d['id']} --wait")
 

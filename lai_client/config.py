@@ -1,5 +1,7 @@
 """Where `lai login` keeps the platform's address and the API token: a JSON file that only
-its owner can read ($XDG_CONFIG_HOME/lai/config.json, else ~/.config/lai/config.json)."""
+its owner can read ($XDG_CONFIG_HOME/lai/config.json, else ~/.config/lai/config.json); and
+where `lai submit` keeps compressed images and unfinished uploads ($XDG_CACHE_HOME/lai,
+else ~/.cache/lai)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,13 @@ class Login:
 def config_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "lai" / "config.json"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(base) / "lai"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)  # upload ids are the user's own
+    return path
 
 
 def save_login(login: Login) -> Path:

@@ -60,6 +60,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int | No
     return "\n".join([head, *(line(r) for r in cells)])
 
 
+def note(text: str) -> None:
+    """One line for the person on stderr (stdout stays for the result, and for --json)."""
+    clear = "\r\033[K" if sys.stderr.isatty() else ""  # over a progress bar being drawn
+    sys.stderr.write(f"{clear}lai: {text}\n")
+    sys.stderr.flush()
+
+
 class Progress:
     """A one-line progress bar on stderr, redrawn at most ten times a second; silent when
     stderr is not a terminal (a log file gets no bar)."""
@@ -77,6 +84,12 @@ class Progress:
         if self.enabled and now - self._drawn >= 0.1:
             self._drawn = now
             self._draw(now)
+
+    def move_to(self, done: int) -> None:
+        """After a resume: the bar shows what the other side holds; the rate counts only
+        bytes that moved."""
+        self._start_bytes += done - self.done
+        self.done = done
 
     def _draw(self, now: float) -> None:
         rate = (self.done - self._start_bytes) / max(now - self._started, 1e-6)

@@ -1,16 +1,10 @@
-"""The two large transfers: the training-data download (resumed from a partial file with
-Range/If-Range, checked against the published SHA-256) and the image upload (a tarball
-streamed from disk, or `docker save` streamed straight from the pipe, no temporary file).
-
-Uploads do not resume: a dropped upload starts again from the first byte."""
+"""The training-data download: resumed from a partial file with Range/If-Range, checked
+against the published SHA-256. (The image upload, resumable too, is uploading.py.)"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -121,67 +115,3 @@ def _fetch(api: Api, slug: str, part: Partial, size: int, summary: dict) -> None
                 progress.close()
     if part.size() < size:
         raise Dropped(f"{part.size()} of {size} bytes")
-
-
-class _Reader:
-    """A file read for upload, counted on a progress bar; its length makes requests send a
-    Content-Length (so the platform can refuse an oversized image before it arrives)."""
-
-    def __init__(self, stream: BinaryIO, length: int, progress: Progress) -> None:
-        self.stream, self.length, self.progress = stream, length, progress
-
-    def __len__(self) -> int:
-        return self.length
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
-        self.progress.add(len(data))
-        return data
-
-
-def upload_image(api: Api, slug: str, phase: str, source: str, comment: str) -> dict:
-    path = f"/challenges/{slug}/phases/{phase}/submissions"
-    params = {"comment": comment} if comment else {}
-    tarball = Path(source)
-    if tarball.is_file():
-        with tarball.open("rb") as stream:
-            gzipped = stream.read(2) == b"\x1f\x8b"
-            stream.seek(0)
-            progress = Progress(f"uploading {tarball.name}", tarball.stat().st_size)
-            body = _Reader(stream, tarball.stat().st_size, progress)
-            kind = "application/gzip" if gzipped else "application/x-tar"
-            try:
-                return api.post(path, data=body, params=params, headers={"Content-Type": kind})
-            finally:
-                progress.close()
-    return _upload_docker_save(api, path, params, source)
-
-
-def _upload_docker_save(api: Api, path: str, params: dict, image: str) -> dict:
-    docker = shutil.which("docker")
-    if docker is None:
-        raise ClientError(f"'{image}' is not a file, and `docker` is not installed to save "
-                          "an image of that name. Pass a `docker save` tarball instead.")
-    proc = subprocess.Popen([docker, "save", image], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    progress = Progress(f"uploading {image}", None)
-    try:
-        return api.post(path, data=_piped(proc, image, progress), params=params,
-                        headers={"Content-Type": "application/x-tar"})
-    finally:
-        progress.close()
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-
-
-def _piped(proc: subprocess.Popen, image: str, progress: Progress) -> Iterator[bytes]:
-    """`docker save`'s output as it comes (a chunked request body). If docker fails, the
-    body is cut off before its end, so the platform never takes a truncated image."""
-    assert proc.stdout is not None and proc.stderr is not None
-    while chunk := proc.stdout.read(CHUNK):
-        progress.add(len(chunk))
-        yield chunk
-    if proc.wait() != 0:
-        error = proc.stderr.read().decode(errors="replace").strip()
-        raise ClientError(f"`docker save {image}` failed: {error or 'no message'}")

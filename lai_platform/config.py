@@ -40,6 +40,8 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = ""
+    # Resumable uploads (issue 11): chunk size (S3 raises it to its 5 MiB part minimum).
+    upload_chunk_bytes: int = 8 * 2**20
 
     @property
     def deployment(self) -> str:
@@ -84,6 +86,7 @@ def _operations(env: dict[str, str]) -> dict:
         "smtp_host": env.get("LAI_SMTP_HOST", ""),
         "smtp_port": int(env.get("LAI_SMTP_PORT", "25")),
         "smtp_from": env.get("LAI_SMTP_FROM", ""),
+        "upload_chunk_bytes": int(float(env.get("LAI_UPLOAD_CHUNK_MB", "8")) * 2**20),
     }
 
 

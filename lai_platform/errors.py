@@ -2,11 +2,14 @@
 
 
 class PlatformError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400,
+                 details: dict | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        # Beside "error" in an API answer, e.g. the offset a resumable upload is at.
+        self.details = details or {}
 
 
 class NotFound(PlatformError):

@@ -5,7 +5,8 @@
 
 The permission comes from the view itself: organizer routes carry `.permission` (set by the
 decorators in lai_platform/web/organize/access.py and lai_platform/api/access.py); the
-others are `signed in` (web, `login_required`), `token` (API, `token_required`) or `public`.
+others are `signed in` (web, `login_required`), `token` (API, `token_required`), `token or
+signed in` (API, `token_or_session_user`) or `public`.
 tests/test_docs.py fails when README.md's table differs from this output.
 """
 
@@ -29,12 +30,13 @@ LABELS = {"platform_admin": "platform admin", "signed_in": "signed in"}
 
 def route_table(app: Flask) -> str:
     """The Markdown table, one row per method and path (/static/ left out)."""
-    from lai_platform.api.auth import token_required
+    from lai_platform.api.auth import token_or_session_user, token_required
     from lai_platform.web.auth import login_required
 
     # Each wrapper these decorators make shares its inner function's code object.
     wrappers = {login_required(_nothing).__code__: "signed in",
-                token_required(_nothing).__code__: "token"}
+                token_required(_nothing).__code__: "token",
+                token_or_session_user(_nothing).__code__: "token or signed in"}
     rows = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":

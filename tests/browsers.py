@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,6 +17,17 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+
+
+def screenshot(page, file: Path) -> Path:
+    """A full-page screenshot at FILE, copied into $LAI_SCREENSHOTS too when that is set (to
+    keep and look at after the test's tmp folder is gone)."""
+    page.screenshot(path=str(file), full_page=True)
+    keep = os.environ.get("LAI_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(file, Path(keep) / file.name)
+    return file
 
 
 @contextmanager

@@ -52,3 +52,41 @@ def aws_test_credentials(monkeypatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class CutUploads:
+    """WSGI middleware for a served app: the next `times` chunk requests (PATCH
+    /api/v1/uploads/...) have their connection cut after `after` bytes of the body, as a
+    dropped network would (the server reads a short body; the client sees a reset)."""
+
+    def __init__(self, app, after: int, times: int = 0) -> None:
+        self.app, self.after, self.times = app, after, times
+        self.cut = 0  # connections cut so far
+
+    def arm(self, after: int, times: int = 1) -> None:
+        self.after, self.times = after, times
+
+    def __call__(self, environ, start_response):
+        if (self.times > 0 and environ["REQUEST_METHOD"] == "PATCH"
+                and environ["PATH_INFO"].startswith("/api/v1/uploads/")):
+            self.times -= 1
+            self.cut += 1
+            environ["wsgi.input"] = _CutStream(environ["wsgi.input"], self.after,
+                                               environ["werkzeug.socket"])
+        return self.app(environ, start_response)
+
+
+class _CutStream:
+    def __init__(self, stream, after: int, sock) -> None:
+        self.stream, self.left, self.sock = stream, after, sock
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            self.sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionResetError("connection cut by the test")
+        data = self.stream.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -60,6 +60,10 @@ class Platform:
             set_role(find_challenge(slug), find_user(email), role, None)
             db.session.commit()
         return person
+
+    def set_upload_chunk(self, size: int) -> None:
+        """Resumable uploads take chunks of SIZE bytes from now on (tests use small ones)."""
+        self.services.settings = replace(self.services.settings, upload_chunk_bytes=size)
 
     def set_phase(self, slug: str, **fields) -> None:
         """An organizer changes a phase's settings; its ranks follow at once."""
@@ -169,6 +173,34 @@ class Participant:
             headers=self._headers(),
             content_type="multipart/form-data",
         )
+
+    def open_upload(self, size: int, phase: str = "development",
+                    challenge: str = "lai-liver", **fields):
+        """Begin a resumable upload (POST .../uploads)."""
+        return self.post_json(f"/api/v1/challenges/{challenge}/phases/{phase}/uploads",
+                              {"size": size, **fields})
+
+    def send_chunk(self, upload_id: str, offset: int, data: bytes):
+        return self.client.patch(
+            f"/api/v1/uploads/{upload_id}", data=data,
+            headers={**self._headers(), "Upload-Offset": str(offset),
+                     "Content-Type": "application/offset+octet-stream"})
+
+    def upload_in_chunks(self, tarball: Path | bytes, phase: str = "development",
+                         challenge: str = "lai-liver", **fields):
+        """A whole resumable upload; the answer to its last chunk (or to the opening)."""
+        data = tarball if isinstance(tarball, bytes) else Path(tarball).read_bytes()
+        opened = self.open_upload(len(data), phase, challenge, **fields)
+        if opened.status_code != 201:
+            return opened
+        upload = opened.get_json()
+        offset, step, answer = 0, upload["chunk_bytes"], opened
+        while offset < len(data):
+            answer = self.send_chunk(upload["id"], offset, data[offset:offset + step])
+            if answer.status_code != 200 or answer.get_json()["status"] != "receiving":
+                return answer
+            offset = answer.get_json()["offset"]
+        return answer
 
     def submission(self, submission_id: int) -> dict:
         response = self.get(f"/api/v1/submissions/{submission_id}")

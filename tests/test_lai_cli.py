@@ -21,6 +21,9 @@ from tests.browsers import serving
 from tests.paths import ROOT
 
 LAI = Path(sys.executable).with_name("lai")
+# What `lai submit` reports: the submission's state once the upload is in (a worker may
+# already have taken it).
+ACCEPTED = ("queued", "running", "succeeded")
 
 
 @pytest.fixture
@@ -64,9 +67,14 @@ def site(demo_platform, tmp_path):
         yield {"url": url, "token": ada.token, "drop": drop, "home": tmp_path / "home"}
 
 
+def lai_env(site, columns: int = 200) -> dict[str, str]:
+    """A `lai` user of their own: config (the login) and cache (images, uploads) in HOME."""
+    return {**os.environ, "XDG_CONFIG_HOME": str(site["home"]), "NO_COLOR": "1",
+            "XDG_CACHE_HOME": str(site["home"] / "cache"), "COLUMNS": str(columns)}
+
+
 def lai(site, *args: str, stdin: str = "", path: str | None = None, columns: int = 200):
-    env = {**os.environ, "XDG_CONFIG_HOME": str(site["home"]), "NO_COLOR": "1",
-           "COLUMNS": str(columns)}
+    env = lai_env(site, columns)
     if path is not None:
         env["PATH"] = path
     return subprocess.run([str(LAI), *args], input=stdin, capture_output=True, text=True,
@@ -167,7 +175,7 @@ def test_submit_follow_and_read_the_leaderboard(site, image):
     lai(site, "join", "lai-liver", "--accept-terms")
     submitted = lai_json(site, "submit", "lai-liver", "development", str(image),
                          "--comment", "from lai")
-    assert submitted["status"] == "queued"
+    assert submitted["status"] in ACCEPTED
     done = lai(site, "status", str(submitted["id"]), "--wait", "--interval", "0.2")
     assert done.returncode == 0, done.stderr
     assert "succeeded" in done.stdout and "metrics:" in done.stdout
@@ -197,23 +205,41 @@ def test_a_failed_run_gives_its_reason_and_exit_code_3(site, image, fake):
     assert "timeout" in done.stdout and "ran past the 600 s limit" in done.stdout
 
 
-def test_an_image_name_is_piped_from_docker_save(site, image, tmp_path):
-    """`docker save NAME` streamed as a chunked body (a stand-in `docker` on PATH prints
-    the tarball, so this runs without a Docker Engine)."""
+STAND_IN_DOCKER = """#!/bin/sh
+case "$1 $2 $5" in
+  "image inspect ada/algo:1") echo sha256:{algo} ;;
+  "image inspect ada/broken:1") echo sha256:{broken} ;;
+  "save ada/algo:1 ") cat {tarball} ;;
+  "save ada/broken:1 ") head -c 5000 {tarball}; echo "write /dev/stdout: no space" >&2; exit 1 ;;
+  *) echo "Error: No such image: $5" >&2; exit 1 ;;
+esac
+"""
+
+
+def test_an_image_name_is_saved_and_gzipped_on_the_fly(site, image, tmp_path):
+    """`docker save NAME` gzipped into the cache, named by the image ID (a stand-in `docker`
+    on PATH prints the tarball, so this runs without a Docker Engine)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     docker = bin_dir / "docker"
-    docker.write_text(f'#!/bin/sh\n[ "$1 $2" = "save ada/algo:1" ] || {{ echo "no such '
-                      f'image: $2" >&2; exit 1; }}\ncat {image}\n')
+    docker.write_text(STAND_IN_DOCKER.format(algo="a" * 64, broken="b" * 64, tarball=image))
     docker.chmod(0o755)
     path = f"{bin_dir}:{os.environ['PATH']}"
     logged_in(site)
     lai(site, "join", "lai-liver", "--accept-terms")
     done = lai(site, "submit", "lai-liver", "development", "ada/algo:1", "--json", path=path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["status"] == "queued"
+    submitted = json.loads(done.stdout)
+    assert submitted["status"] in ACCEPTED
+    assert f"compressed ada/algo:1: {image.stat().st_size} -> " in done.stderr
+    assert submitted["upload"]["size"] < image.stat().st_size  # sent gzipped
+    images = site["home"] / "cache" / "lai" / "images"
+    assert list(images.iterdir()) == []  # the platform has it: the cached copy is gone
     missing = lai(site, "submit", "lai-liver", "development", "ada/none:1", path=path)
-    assert missing.returncode == 1 and "no such image" in missing.stderr
+    assert missing.returncode == 1 and "No such image: ada/none:1" in missing.stderr
+    broken = lai(site, "submit", "lai-liver", "development", "ada/broken:1", path=path)
+    assert broken.returncode == 1 and "no space" in broken.stderr
+    assert list(images.iterdir()) == []  # a failed save leaves no half image behind
 
 
 def test_the_client_needs_no_flask():
@@ -223,3 +249,21 @@ def test_the_client_needs_no_flask():
                            "('flask', 'lai_platform', 'sqlalchemy', 'werkzeug')))"],
                           capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_team_is_made_joined_by_link_and_left(site, demo_platform, tmp_path):
+    logged_in(site)
+    assert lai(site, "join", "lai-liver", "--accept-terms").returncode == 0
+    made = lai_json(site, "team", "create", "lai-liver", "Liver Lab")
+    bob = demo_platform.participant("bob@example.org")
+    bob.join()
+    bobs = {**site, "token": bob.token, "home": tmp_path / "bob"}
+    logged_in(bobs)
+    joined = lai(bobs, "team", "join", made["invite_url"])
+    assert joined.returncode == 0, joined.stderr
+    assert "Team Liver Lab in lai-liver: ada, bob" in joined.stdout
+    assert [m["name"] for m in lai_json(site, "team", "show", "lai-liver")["members"]] == [
+        "ada", "bob"]
+    assert "You left the team." in lai(bobs, "team", "leave", "lai-liver").stdout
+    missing = lai(bobs, "team", "show", "lai-liver")
+    assert missing.returncode == 1 and "not in a team" in missing.stderr

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import tarfile
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 
 from lai_platform.accounts.users import create_user
 from lai_platform.extensions import db
-from tests.browsers import chromium, serving
+from tests.browsers import chromium, screenshot, serving
 from tests.docker_images import build_test_image, save_image
 from tests.story import PASSWORD
 
@@ -47,19 +45,15 @@ def browser():
 
 
 class Screens:
+    """Numbered screenshots, in the order taken."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.extra = Path(os.environ["LAI_SCREENSHOTS"]) if os.environ.get(
-            "LAI_SCREENSHOTS") else None
         self.count = 0
 
     def shot(self, page, name: str) -> None:
         self.count += 1
-        file = self.folder / f"{self.count:02d}-{name}.png"
-        page.screenshot(path=str(file), full_page=True)
-        if self.extra is not None:
-            self.extra.mkdir(parents=True, exist_ok=True)
-            shutil.copy(file, self.extra / file.name)
+        screenshot(page, self.folder / f"{self.count:02d}-{name}.png")
 
 
 def person(browser, server: str, email: str, register: bool = True):

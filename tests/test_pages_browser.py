@@ -1,7 +1,8 @@
 """Pages people read, in Chromium at 1280 px and at a 390 px phone width: the leaderboard
 scrolls inside its card with rank and name in view, the home and challenge pages fit, and
 a queued submission's page follows its run without a reload. Screenshots go to the test's
-tmp folder (leaderboard-1280.png, leaderboard-390.png, home-*.png, challenge-*.png)."""
+tmp folder and to $LAI_SCREENSHOTS if set (leaderboard-1280.png, leaderboard-390.png,
+leaderboard-*-scrolled.png, home-*.png, challenge-*.png)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from lai_platform.extensions import db
 from lai_platform.models import Submission
-from tests.browsers import chromium, serving
+from tests.browsers import chromium, screenshot, serving
 from tests.story import PASSWORD, perfect, record_scored_submission
 
 pytestmark = [pytest.mark.browser]
@@ -55,7 +56,7 @@ def box(page, selector: str) -> dict:
 def test_the_leaderboard_scrolls_inside_its_card(board, browser, tmp_path, width):
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(f"{board}/challenges/lai-liver/phases/development/leaderboard")
-    page.screenshot(path=str(tmp_path / f"leaderboard-{width}.png"), full_page=True)
+    screenshot(page, tmp_path / f"leaderboard-{width}.png")
     card, scroll = box(page, "section.card.board"), box(page, "#board-scroll")
     assert scroll["x"] >= card["x"] and scroll["x"] + scroll["width"] <= card["x"] + card["width"]
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
@@ -67,19 +68,19 @@ def test_the_leaderboard_scrolls_inside_its_card(board, browser, tmp_path, width
     rank, name = box(page, "table.leaderboard td.rank"), box(page, "table.leaderboard td.name")
     assert scroll["x"] <= rank["x"] and rank["x"] + rank["width"] <= name["x"] + 1
     assert name["x"] + name["width"] <= scroll["x"] + scroll["width"]
-    page.screenshot(path=str(tmp_path / f"leaderboard-{width}-scrolled.png"), full_page=True)
+    screenshot(page, tmp_path / f"leaderboard-{width}-scrolled.png")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_home_and_challenge_pages_fit(board, browser, tmp_path, width):
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.goto(board + "/")
-    page.screenshot(path=str(tmp_path / f"home-{width}.png"), full_page=True)
+    screenshot(page, tmp_path / f"home-{width}.png")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert page.locator("article.challenge .phases li").count() == 2
     assert "4 participants" in page.locator("article.challenge").inner_text()
     page.goto(board + "/challenges/lai-liver")
-    page.screenshot(path=str(tmp_path / f"challenge-{width}.png"), full_page=True)
+    screenshot(page, tmp_path / f"challenge-{width}.png")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert page.locator("#next-step").get_attribute("data-step") == "sign_in"
 

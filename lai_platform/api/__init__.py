@@ -15,6 +15,8 @@ from lai_platform.api import (  # noqa: F401
     phases,
     submissions,
     task,
+    teams,
+    uploads,
 )
 from lai_platform.api.blueprint import api_bp
 

@@ -12,6 +12,7 @@ from lai_platform.errors import PlatformError
 from lai_platform.extensions import db
 from lai_platform.models import ApiToken, User
 from lai_platform.models._time import utcnow
+from lai_platform.web.security import valid_csrf
 
 
 def token_user() -> User | None:
@@ -59,6 +60,28 @@ def token_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapped(**kwargs):
         g.user = token_user()
+        if g.user is None:
+            raise PlatformError(
+                "unauthorized", "Send your API token as 'Authorization: Bearer <token>'.", 401
+            )
+        return view(**kwargs)
+
+    wrapped.auth = "token"  # type: ignore[attr-defined]
+    return wrapped
+
+
+def token_or_session_user(view: Callable) -> Callable:
+    """Someone must be known: the bearer token if one is sent, else the browser session's
+    user (the platform's own pages use fetch: resumable uploads). A write through the
+    session also needs the page's CSRF token in the X-CSRFToken header: a cookie alone
+    changes nothing."""
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if request.headers.get("Authorization") or g.get("user") is None:
+            g.user = token_user()
+        elif request.method != "GET" and not valid_csrf(request.headers.get("X-CSRFToken")):
+            raise PlatformError("csrf_failed", "The page has expired or the request was not "
+                                "sent from this site: reload the page and try again.", 400)
         if g.user is None:
             raise PlatformError(
                 "unauthorized", "Send your API token as 'Authorization: Bearer <token>'.", 401

@@ -4,6 +4,7 @@ bundle archive as the body), edit, announcements, the bundle export."""
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from flask import g, jsonify, request, send_file
 from werkzeug.http import parse_options_header
@@ -13,7 +14,8 @@ from lai_platform.api.access import organizer_endpoint, platform_admin_endpoint
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.docs import documented
 from lai_platform.api.errors import json_object
-from lai_platform.api.schemas import CHANGED, OPEN, STR, array, obj, ref
+from lai_platform.api.request_bodies import ANNOUNCEMENT_NEW, CHALLENGE_EDIT
+from lai_platform.api.schemas import CHANGED, STR, array, obj, ref
 from lai_platform.challenges.bundle_export import export_bundle
 from lai_platform.challenges.editing import (
     add_announcement,
@@ -34,7 +36,9 @@ BUNDLE_UPLOAD_BYTES = 4 * 2**30
 
 
 def challenge_settings_json(challenge: Challenge) -> dict:
-    return {**settings_of(challenge), "phases": [p.slug for p in challenge.phases]}
+    settings = {name: value.isoformat() + "Z" if isinstance(value, datetime) else value
+                for name, value in settings_of(challenge).items()}
+    return {**settings, "phases": [p.slug for p in challenge.phases]}
 
 
 def announcement_json(a: Announcement) -> dict:
@@ -83,7 +87,7 @@ def _create_from_body() -> Challenge:
 
 @api_bp.patch("/challenges/<slug>")
 @documented({200: obj({"changed": CHANGED, "challenge": ref("ChallengeSettings")})},
-            request=OPEN)
+            request=CHALLENGE_EDIT)
 @organizer_endpoint(Permission.EDIT)
 def edit_challenge_endpoint(challenge: Challenge):
     changed = edit_challenge(g.user, challenge, json_object())
@@ -91,7 +95,7 @@ def edit_challenge_endpoint(challenge: Challenge):
 
 
 @api_bp.post("/challenges/<slug>/announcements")
-@documented({201: ref("Announcement")}, request=obj({"title": STR, "body": STR}))
+@documented({201: ref("Announcement")}, request=ANNOUNCEMENT_NEW)
 @organizer_endpoint(Permission.EDIT)
 def create_announcement_endpoint(challenge: Challenge):
     announcement = add_announcement(g.user, challenge, json_object())

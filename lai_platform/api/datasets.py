@@ -9,8 +9,8 @@ from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.docs import MULTIPART, documented
 from lai_platform.api.errors import json_object
+from lai_platform.api.request_bodies import DATASET_ATTACH
 from lai_platform.api.schemas import (
-    INT,
     STR,
     TARBALL,
     array,
@@ -77,7 +77,7 @@ def upload_dataset(challenge: Challenge):
 @api_bp.post("/challenges/<slug>/phases/<phase_slug>/dataset")
 @documented({200: obj({"phase": STR, "dataset": ref("Dataset"),
                        "rescoring": nullable(ref("Rescoring"))})},
-            request=obj({"dataset_id": INT}))
+            request=DATASET_ATTACH)
 @organizer_endpoint(Permission.EDIT)
 def attach_phase_dataset(challenge: Challenge, phase_slug: str):
     phase = phase_in(challenge, phase_slug)

@@ -20,6 +20,9 @@ def error_response(code: str, message: str, status: int):
 
 @api_bp.errorhandler(PlatformError)
 def platform_error(exc: PlatformError):
+    if exc.details:
+        return jsonify(exc.details | {"error": {"code": exc.code, "message": exc.message}}), \
+            exc.status
     return error_response(exc.code, exc.message, exc.status)
 
 

@@ -11,7 +11,8 @@ from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.docs import documented
 from lai_platform.api.errors import json_object
-from lai_platform.api.schemas import CHANGED, OPEN, STR, array, obj, ref
+from lai_platform.api.request_bodies import PHASE_EDIT, PHASE_NEW, PHASE_ORDER
+from lai_platform.api.schemas import CHANGED, STR, array, obj, ref
 from lai_platform.challenges.checks import Invalid
 from lai_platform.challenges.lookups import phase_in
 from lai_platform.challenges.phase_settings import (
@@ -30,7 +31,7 @@ def phase_settings_json(phase: Phase) -> dict:
 
 
 @api_bp.post("/challenges/<slug>/phases")
-@documented({201: ref("PhaseSettings")}, request=obj({"slug": STR, "title": STR}))
+@documented({201: ref("PhaseSettings")}, request=PHASE_NEW)
 @organizer_endpoint(Permission.EDIT)
 def create_phase_endpoint(challenge: Challenge):
     phase = create_phase(g.user, challenge, json_object())
@@ -39,7 +40,7 @@ def create_phase_endpoint(challenge: Challenge):
 
 @api_bp.patch("/challenges/<slug>/phases/<phase_slug>")
 @documented({200: obj({"changed": CHANGED, "phase": ref("PhaseSettings")})},
-            request=OPEN)
+            request=PHASE_EDIT)
 @organizer_endpoint(Permission.EDIT)
 def edit_phase_endpoint(challenge: Challenge, phase_slug: str):
     phase = phase_in(challenge, phase_slug)
@@ -48,7 +49,7 @@ def edit_phase_endpoint(challenge: Challenge, phase_slug: str):
 
 
 @api_bp.post("/challenges/<slug>/phases/order")
-@documented({200: obj({"order": array(STR)})}, request=obj({"order": array(STR)}))
+@documented({200: obj({"order": array(STR)})}, request=PHASE_ORDER)
 @organizer_endpoint(Permission.EDIT)
 def reorder_phases_endpoint(challenge: Challenge):
     order = json_object().get("order")

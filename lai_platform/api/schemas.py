@@ -67,8 +67,9 @@ HISTORY_ITEM = {"type": "object", "additionalProperties": True,
                 "properties": {"scored_at": nullable("string"),
                                "replaced_at": nullable("string")}}
 SUBMISSION = obj({
-    "id": INT, "challenge": STR, "phase": STR, "participant": STR, "status": STR,
-    "created_at": TIME, "started_at": nullable("string"), "finished_at": nullable("string"),
+    "id": INT, "challenge": STR, "phase": STR, "participant": STR,
+    "team": nullable("string"), "status": STR, "created_at": TIME,
+    "started_at": nullable("string"), "finished_at": nullable("string"),
     "image_id": STR, "is_baseline": BOOL, "waiting_for": nullable("string"),
     "queue_position": nullable("integer"), "expected_start": nullable("string"),
     "metrics": nullable(SCORES), "scored_on": nullable("string"), "rank": nullable("integer"),
@@ -85,7 +86,8 @@ SUBMISSION = obj({
 }, required=["id", "challenge", "phase", "participant", "status", "created_at", "metrics",
              "rank", "history"])
 ENTRY = obj({"rank": nullable("integer"), "is_baseline": BOOL, "rank_interval": RANK_INTERVAL,
-             "submission_id": INT, "participant": STR, "created_at": TIME,
+             "submission_id": INT, "participant": STR, "team": nullable("string"),
+             "created_at": TIME,
              "metrics": METRICS})
 LEADERBOARD = obj({
     "challenge": STR, "phase": STR, "primary_metric": STR, "columns": array(STR),
@@ -99,6 +101,13 @@ FINAL_LEADERBOARD = obj({"challenge": STR, "phase": STR, "published_at": TIME,
 EXPORT = obj({"challenge": STR, "phase": STR, "exported_at": TIME,
               "ranked_on": nullable("string"), "primary_metric": STR, "ranking": RANKING,
               "display": STR, "metrics": array(STR), "entries": array(OPEN)})
+UPLOAD_STATE = obj({
+    "id": STR, "challenge": STR, "phase": STR, "size": INT, "offset": INT, "chunk_bytes": INT,
+    "bytes_received": INT, "status": {"enum": ["receiving", "finishing", "complete", "failed",
+                                                "aborted"]},
+    "submission_id": nullable("integer"), "submission_status": nullable("string"),
+    "error": nullable(obj({"code": STR, "message": STR})),
+    "expires_at": TIME, "url": STR})
 ANNOUNCEMENT = obj({"id": INT, "title": STR, "body": STR, "created_at": TIME})
 DATASET = obj({"id": INT, "name": STR, "version": INT, "sha256": STR, "n_cases": INT,
                "report": nullable(OPEN), "created_at": TIME, "phases": array(STR)})
@@ -122,6 +131,9 @@ PHASE_SETTINGS = {"type": "object", "additionalProperties": True,
                   "properties": {"slug": STR, "title": STR}, "required": ["slug"]}
 TASK = {"type": "object", "additionalProperties": True,
         "properties": {"probability_key": nullable("string")}}
+TEAM = obj({"id": INT, "challenge": STR, "name": STR, "members": array(obj({"name": STR})),
+            "invite_token": STR, "invite_url": STR, "max_size": nullable("integer"),
+            "changes_close_at": nullable("string"), "created_at": TIME})
 
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR, "Phase": PHASE, "Challenge": CHALLENGE,
@@ -131,6 +143,7 @@ COMPONENTS: dict[str, Schema] = {
     "Announcement": ANNOUNCEMENT, "Dataset": DATASET, "Rescoring": RESCORING,
     "Participant": PARTICIPANT, "ModeratedSubmission": MODERATION_ROW,
     "ChallengeSettings": CHALLENGE_SETTINGS, "PhaseSettings": PHASE_SETTINGS, "Task": TASK,
+    "Upload": UPLOAD_STATE, "Team": TEAM,
 }
 
 
@@ -153,5 +166,13 @@ SUBMISSION_CREATED = obj({"id": INT, "status": STR})
 UPLOAD = obj({"image": TARBALL})  # or the tarball itself as the body (application/x-tar)
 CHANGED = array(STR)
 PAGE = {"type": "integer", "minimum": 1}
-REASON = optional({"reason": STR})
+REASON = optional({"reason": {"type": "string", "maxLength": 2000, "description": "required to "
+                               "reject or ban a participant, to hide or disqualify a submission"}})
 FINAL_SELECTION = obj({"selected": BOOL})
+NEW_TEAM = obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}})
+TEAM_JOIN = obj({"token": STR})
+TEAM_LEFT = obj({"challenge": STR, "team_deleted": BOOL})
+NEW_UPLOAD = obj({"size": {"type": "integer", "minimum": 1}, "filename": STR,
+                  "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}, "comment": STR},
+                 required=["size"])
+CHUNK = {"type": "string", "format": "binary"}

@@ -39,6 +39,7 @@ def submission_json(sub: Submission, viewer: User | None) -> dict:
         "challenge": sub.phase.challenge.slug,
         "phase": sub.phase.slug,
         "participant": sub.user.display_name,
+        "team": sub.team.name if sub.team else None,  # the entrant it counts for
         "status": sub.status,
         "created_at": _iso(sub.created_at),
         "started_at": _iso(sub.started_at),

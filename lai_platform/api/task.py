@@ -8,7 +8,8 @@ from lai_platform.api.access import organizer_endpoint
 from lai_platform.api.blueprint import api_bp
 from lai_platform.api.docs import documented
 from lai_platform.api.errors import json_object
-from lai_platform.api.schemas import CHANGED, OPEN, obj, ref
+from lai_platform.api.request_bodies import TASK_EDIT
+from lai_platform.api.schemas import CHANGED, obj, ref
 from lai_platform.challenges.roles import Permission
 from lai_platform.challenges.task_editing import change_task
 from lai_platform.challenges.tasks import task_of
@@ -23,7 +24,7 @@ def show_task(challenge: Challenge):
 
 
 @api_bp.put("/challenges/<slug>/task")
-@documented({200: obj({"task": ref("Task"), "changed": CHANGED})}, request=OPEN)
+@documented({200: obj({"task": ref("Task"), "changed": CHANGED})}, request=TASK_EDIT)
 @organizer_endpoint(Permission.EDIT)
 def put_task(challenge: Challenge):
     """The body is the task, or part of it: keys left out keep their values."""

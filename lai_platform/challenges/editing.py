@@ -16,7 +16,15 @@ from lai_platform.accounts.users import find_user
 from lai_platform.audit import changes, record
 from lai_platform.challenges.bundle_archive import extract_bundle
 from lai_platform.challenges.bundles import ACCESS_MODES, BundleError, load_challenge, read_bundle
-from lai_platform.challenges.checks import Invalid, check_slug, domains, raise_problems, text
+from lai_platform.challenges.checks import (
+    Invalid,
+    check_slug,
+    domains,
+    number,
+    raise_problems,
+    text,
+    utc_time,
+)
 from lai_platform.challenges.lookups import find_challenge
 from lai_platform.challenges.roles import Role, set_role
 from lai_platform.extensions import db
@@ -26,7 +34,10 @@ from lai_platform.models import Announcement, Challenge, User
 # What an organizer may edit: the name a form or the API uses -> the stored field.
 TEXT_FIELDS = {"title": "title", "summary": "summary", "description": "description_md",
                "terms": "terms_md", "contract": "contract_md"}
-EDITABLE = frozenset({*TEXT_FIELDS, "access", "email_domains"})
+# Teams: when team changes close (UTC; empty: never) and the most members a team may have.
+TEAM_FIELDS = ("team_changes_close_at", "team_max_size")
+TEAM_MAX_SIZE = 1000
+EDITABLE = frozenset({*TEXT_FIELDS, "access", "email_domains", *TEAM_FIELDS})
 MAX_BUNDLE_BYTES = 8 * 2**30  # expanded: the data of a few splits of images
 MAX_YAML_BYTES = 2**20
 
@@ -34,7 +45,8 @@ MAX_YAML_BYTES = 2**20
 def settings_of(challenge: Challenge) -> dict[str, Any]:
     """The challenge's settings under the names `edit_challenge` reads."""
     return {"slug": challenge.slug, **{k: getattr(challenge, f) for k, f in TEXT_FIELDS.items()},
-            "access": challenge.access, "email_domains": list(challenge.email_domains or [])}
+            "access": challenge.access, "email_domains": list(challenge.email_domains or []),
+            **{name: getattr(challenge, name) for name in TEAM_FIELDS}}
 
 
 def create_challenge(actor: User, given: Mapping[str, Any]) -> Challenge:
@@ -149,6 +161,12 @@ def _read_values(given: Mapping[str, Any], problems: list[str]) -> dict[str, Any
         values["access"] = access
     if "email_domains" in given:
         values["email_domains"] = domains(given["email_domains"], problems)
+    if "team_changes_close_at" in given:
+        values["team_changes_close_at"] = utc_time(
+            "team_changes_close_at", given["team_changes_close_at"], problems)
+    if "team_max_size" in given:
+        values["team_max_size"] = number("team_max_size", given["team_max_size"], problems,
+                                         low=1, high=TEAM_MAX_SIZE)
     return values
 
 

@@ -12,6 +12,8 @@ from lai_platform.errors import NotFound
 from lai_platform.extensions import db
 from lai_platform.models import Challenge, Dataset, Phase, Rescoring
 
+MAX_ID = 2**31 - 1  # ids a body names: larger ones fail in the database, not "not found"
+
 
 def find_challenge(slug: str) -> Challenge | None:
     return db.session.scalar(select(Challenge).where(Challenge.slug == slug))
@@ -46,8 +48,8 @@ def phase_in(challenge: Challenge, phase_slug: str) -> Phase:
 
 def dataset_in(challenge: Challenge, dataset_id: int | None) -> Dataset:
     """The dataset if it belongs to this challenge; 404 otherwise (never across)."""
-    dataset = db.session.scalar(select(Dataset).where(
-        Dataset.id == dataset_id, Dataset.challenge_id == challenge.id))
+    dataset = None if dataset_id is None or not 0 < dataset_id <= MAX_ID else db.session.scalar(
+        select(Dataset).where(Dataset.id == dataset_id, Dataset.challenge_id == challenge.id))
     if dataset is None:
         choose = "Choose one of this challenge's datasets."
         if dataset_id is None:

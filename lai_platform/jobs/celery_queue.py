@@ -34,6 +34,7 @@ from lai_platform.jobs.recovery import due_to_run, remove_stray_containers, requ
 from lai_platform.jobs.rescoring import rescorings_due
 from lai_platform.leaderboards.ranking_job import phases_due
 from lai_platform.models import Phase, Submission
+from lai_platform.submissions.resumable import expire_stale_uploads
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,7 @@ class CeleryJobQueue:
                     self.enqueue_ranking(phase_id)
                 for rescoring_id in rescorings_due():
                     self.enqueue_rescoring(rescoring_id)
+                expire_stale_uploads()  # unfinished for a day: their parts dropped
 
     def start_reaper(self) -> None:
         """A worker process starts its reaper thread (beside the pool, never behind a run)."""

@@ -19,6 +19,7 @@ from lai_platform.jobs.base import Handler
 from lai_platform.jobs.recovery import queued_ids, remove_stray_containers, requeue_stale
 from lai_platform.jobs.rescoring import rescorings_due
 from lai_platform.leaderboards.ranking_job import phases_due
+from lai_platform.submissions.resumable import expire_stale_uploads
 
 log = logging.getLogger(__name__)
 
@@ -148,3 +149,4 @@ class ThreadJobQueue:
             self.enqueue_ranking(phase_id)
         for rescoring_id in rescorings_due():
             self.enqueue_rescoring(rescoring_id)
+        expire_stale_uploads()  # uploads left unfinished for a day: their parts dropped

@@ -38,6 +38,8 @@ def entry_json(row: Row) -> dict[str, Any]:
         "rank_interval": rank_interval_json(row.result),
         "submission_id": row.submission.id,
         "participant": row.submission.user.display_name,
+        # A team's entry: the team's name (its row's name), else None.
+        "team": row.submission.team.name if row.submission.team else None,
         "created_at": row.submission.created_at.isoformat() + "Z",
         "metrics": row.metrics.get("metrics", {}),
     }
@@ -96,7 +98,7 @@ def export_csv(phase: Phase) -> str:
     names = document["metrics"]
     parts = PARTS if phase.has_public_split else ()
     header = ["rank", "rank_low", "rank_high", "rank_hold_probability", "baseline",
-              "submission_id", "participant", "created_at", "ranked_on"]
+              "submission_id", "participant", "team", "created_at", "ranked_on"]
     for prefix in ("", *(f"{part}_" for part in parts)):
         for name in names:
             header += [f"{prefix}{name}", f"{prefix}{name}_ci_low", f"{prefix}{name}_ci_high"]
@@ -107,7 +109,8 @@ def export_csv(phase: Phase) -> str:
         interval = entry["rank_interval"] or {}
         cells: list[Any] = [entry["rank"], interval.get("low"), interval.get("high"),
                             interval.get("hold_probability"), entry["is_baseline"],
-                            entry["submission_id"], entry["participant"], entry["created_at"],
+                            entry["submission_id"], entry["participant"], entry["team"],
+                            entry["created_at"],
                             document["ranked_on"]]
         for metrics in (entry["metrics"], *(entry["parts"][part] for part in parts)):
             for name in names:

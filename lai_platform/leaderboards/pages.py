@@ -47,6 +47,7 @@ def leaderboard_rows(phase: Phase, page: int = 1, per_page: int = PER_PAGE) -> l
                Result.position <= max(page, 1) * per_page)
         .options(
             joinedload(Result.submission).joinedload(Submission.user),
+            joinedload(Result.submission).joinedload(Submission.team),
             defer(Result.part_values),
         )
         .order_by(Result.position)

@@ -25,6 +25,7 @@ from lai_platform.leaderboards.parts import current_part
 from lai_platform.models import Participation, Phase, Result, Submission
 from lai_platform.models._time import utcnow
 from lai_platform.scoring.builtin import resample_counts
+from lai_platform.teams.entrants import entrant_key
 
 DISPLAY_MODES = ("all", "best", "latest")
 # Stability is computed for the best-ranked entries only: its cost grows with entries².
@@ -45,12 +46,17 @@ class Entry:
     # Hidden or disqualified by the organizers, or its participant banned: not shown.
     excluded: bool = False
     selected: bool = False  # marked by its participant for the final selection
+    team_id: int | None = None  # a team's entries share one row (display modes, selection)
     shown: bool = False
     rank: int | None = None
     rank_low: int | None = None
     rank_high: int | None = None
     rank_hold_probability: float | None = None
     position: int | None = None
+
+    @property
+    def entrant(self) -> tuple[str, int]:
+        return entrant_key(self.user_id, self.team_id)
 
     def rank_fields(self) -> tuple:
         return tuple(getattr(self, name) for name in _RANK_FIELDS)
@@ -110,27 +116,29 @@ def _entries(phase: Phase) -> list[Entry]:
         select(Result.submission_id, Submission.user_id, Submission.created_at,
                Submission.is_baseline, Result.part_values,
                *(getattr(Result, name) for name in _RANK_FIELDS),
-               Submission.selected_for_final, Submission.moderation, Participation.status)
+               Submission.team_id, Submission.selected_for_final, Submission.moderation,
+               Participation.status)
         .join(Submission, Submission.id == Result.submission_id)
         .outerjoin(Participation, (Participation.user_id == Submission.user_id)
                    & (Participation.challenge_id == phase.challenge_id))
         .where(Result.phase_id == phase.id)
         .order_by(Result.submission_id)
     ).all()
-    return [Entry(*row[:5], stored=tuple(row[5:-3]), selected=row[-3],
+    return [Entry(*row[:5], stored=tuple(row[5:-4]), team_id=row[-4], selected=row[-3],
                   excluded=row[-2] is not None or row[-1] == "banned") for row in rows]
 
 
 def final_candidates(entries: Sequence[Entry], phase: Phase, part: str) -> list[Entry]:
-    """The entries that may stand for their participant. On the private part of a phase with
-    final selection, a participant who marked submissions has only those considered (the
-    display mode then chooses among them); one who marked none keeps them all, as before.
+    """The entries that may stand for their entrant (a participant, or a team). On the
+    private part of a phase with final selection, an entrant who marked submissions has only
+    those considered (the display mode then chooses among them); one who marked none keeps
+    them all, as before.
     """
     if part != "private" or not phase.final_selection_on:
         return list(entries)
-    choosers = {e.user_id for e in entries if e.selected and not e.is_baseline}
+    choosers = {e.entrant for e in entries if e.selected and not e.is_baseline}
     return [e for e in entries
-            if e.is_baseline or e.selected or e.user_id not in choosers]
+            if e.is_baseline or e.selected or e.entrant not in choosers]
 
 
 _PG_WRITE_BACK = text("""
@@ -164,27 +172,28 @@ def _write_back(entries: list[Entry]) -> None:
 
 
 def shown_entries(entries: Sequence[Entry], phase: Phase, part: str) -> list[Entry]:
-    """Every entry, or each participant's best or latest; baselines are always shown.
+    """Every entry, or each entrant's best or latest; baselines are always shown. An entrant
+    is a participant on their own or a team (one row for all its members).
 
     "Best" follows the phase's own ranking: every participant entry is ranked together by the
-    phase's method and each participant keeps their best-ranked one (the earliest on a tie),
+    phase's method and each entrant keeps their best-ranked one (the earliest on a tie),
     as grand-challenge does.
     """
     if phase.display_mode == "all":
         return list(entries)
     ordered = sorted((e for e in entries if not e.is_baseline),
                      key=lambda e: (e.created_at, e.submission_id))
-    chosen: dict[int, Entry] = {}
+    chosen: dict[tuple[str, int], Entry] = {}
     if phase.display_mode == "latest":
-        chosen = {e.user_id: e for e in ordered}
+        chosen = {e.entrant: e for e in ordered}
     elif ordered:
         ranks = rank_entries(ranking_method(phase.ranking_method),
                              _table(phase, ordered, part), ranking_settings(phase))
-        best: dict[int, float] = {}
+        best: dict[tuple[str, int], float] = {}
         for entry, value in zip(ordered, ranks, strict=True):
-            user, key = entry.user_id, np.inf if value is None else value
-            if user not in chosen or key < best[user]:
-                chosen[user], best[user] = entry, key
+            who, key = entry.entrant, np.inf if value is None else value
+            if who not in chosen or key < best[who]:
+                chosen[who], best[who] = entry, key
     keep = {e.submission_id for e in chosen.values()}
     return [e for e in entries if e.is_baseline or e.submission_id in keep]
 

@@ -16,6 +16,7 @@ from lai_platform.models.submissions import (
     Submission,
     SubmissionStatus,
 )
+from lai_platform.models.teams import Team, TeamMember
 from lai_platform.models.uploads import Upload, UploadStatus
 from lai_platform.models.users import ApiToken, User
 from lai_platform.models.workers import Worker
@@ -38,6 +39,8 @@ __all__ = [
     "ResultDetail",
     "Submission",
     "SubmissionStatus",
+    "Team",
+    "TeamMember",
     "Upload",
     "UploadStatus",
     "User",

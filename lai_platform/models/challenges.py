@@ -32,6 +32,10 @@ class Challenge(db.Model):
     training_data_sha256: Mapped[str | None] = mapped_column(String(64))
     # Centres of the training split: results on other centres are "unseen centre" results.
     training_centres: Mapped[list] = mapped_column(JSON, default=list)
+    # Teams: no creating, joining or leaving from then on (None: open until the end), and
+    # at most this many members (None: no limit).
+    team_changes_close_at: Mapped[datetime | None]
+    team_max_size: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     phases: Mapped[list[Phase]] = relationship(

@@ -46,6 +46,9 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The submitter's team when it was registered (or when they joined one): the team's
+    # quotas, final marks and leaderboard row. None: a solo entry.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     image_id: Mapped[int] = mapped_column(ForeignKey("container_images.id"))
     comment: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.QUEUED)
@@ -77,8 +80,14 @@ class Submission(db.Model):
 
     phase = relationship("Phase")
     user = relationship("User")
+    team = relationship("Team")
     image: Mapped[ContainerImage] = relationship()
     result: Mapped[Result | None] = relationship(back_populates="submission", uselist=False)
+
+    @property
+    def entrant_name(self) -> str:
+        """The name its leaderboard row shows: the team's, else its participant's."""
+        return self.team.name if self.team is not None else self.user.display_name
 
 
 class Result(db.Model):

@@ -13,6 +13,7 @@ from lai_platform.models._time import utcnow
 
 class UploadStatus:
     RECEIVING = "receiving"
+    FINISHING = "finishing"  # every byte in; being assembled, checked and registered
     COMPLETE = "complete"  # a submission was made of it
     FAILED = "failed"  # the image was refused: `error_code` and `error_message` say why
     ABORTED = "aborted"  # cancelled by its owner, or expired

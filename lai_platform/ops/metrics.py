@@ -28,7 +28,15 @@ from sqlalchemy import case, func, select
 from lai_platform import services
 from lai_platform.extensions import db
 from lai_platform.jobs.gpu_wait import needs_gpu
-from lai_platform.models import ContainerImage, Phase, Submission, SubmissionStatus, Worker
+from lai_platform.models import (
+    ContainerImage,
+    Phase,
+    Submission,
+    SubmissionStatus,
+    Upload,
+    UploadStatus,
+    Worker,
+)
 from lai_platform.models._time import utcnow
 
 RUN_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
@@ -96,6 +104,16 @@ def _uploads() -> Metric:
     return metric
 
 
+def _resumable_uploads() -> Iterator[Metric]:
+    """Unfinished resumable uploads hold parts in storage until they finish or expire."""
+    row = db.session.execute(select(func.count(Upload.id), func.coalesce(func.sum(
+        Upload.offset), 0)).where(Upload.status == UploadStatus.RECEIVING)).one()
+    yield GaugeMetricFamily("lai_uploads_unfinished", "Resumable uploads not finished yet",
+                            value=row[0])
+    yield GaugeMetricFamily("lai_uploads_unfinished_bytes",
+                            "Bytes held in storage by unfinished uploads", value=row[1])
+
+
 def _workers() -> Metric:
     cutoff = utcnow() - timedelta(seconds=services.get().settings.heartbeat_timeout_s)
     metric = GaugeMetricFamily("lai_workers_live", "Workers seen lately, per queue served",
@@ -119,6 +137,7 @@ class DatabaseCollector:
             yield broker
         yield from _runs()
         yield _uploads()
+        yield from _resumable_uploads()
         yield _workers()
 
 

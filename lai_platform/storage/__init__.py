@@ -42,6 +42,24 @@ class Storage(Protocol):
         """A readable local file with the object's bytes."""
         ...
 
+    # Parts: an object assembled from numbered pieces sent at different times (resumable
+    # uploads; S3 multipart behind it). Nothing is visible under `key` before `finish_parts`.
+    min_part_bytes: int
+
+    def start_parts(self, key: str) -> str:
+        """Begin; the handle names this set of parts."""
+        ...
+
+    def put_part(self, key: str, handle: str, number: int, data: bytes) -> None:
+        """Store part `number` (1, 2, ...); sending the same number again replaces it."""
+        ...
+
+    def finish_parts(self, key: str, handle: str, count: int) -> None:
+        """Join parts 1..count into the object under `key`; the parts are gone after."""
+        ...
+
+    def drop_parts(self, key: str, handle: str) -> None: ...
+
 
 def storage_from_url(url: str) -> Storage:
     """`file:///abs/path` or `s3://bucket/prefix?endpoint_url=http://127.0.0.1:9000`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ CHUNK = 1024 * 1024
 
 
 class LocalStorage:
+    min_part_bytes = 1
+
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
@@ -62,6 +65,35 @@ class LocalStorage:
     @contextmanager
     def local_path(self, key: str) -> Iterator[Path]:
         yield self._path(key)
+
+    def _parts(self, handle: str) -> Path:
+        if not handle.isalnum():
+            raise ValueError(f"not a parts handle: {handle!r}")
+        return self.root / ".parts" / handle
+
+    def start_parts(self, key: str) -> str:
+        check_key(key)
+        handle = uuid.uuid4().hex
+        self._parts(handle).mkdir(parents=True)
+        return handle
+
+    def put_part(self, key: str, handle: str, number: int, data: bytes) -> None:
+        folder = self._parts(handle)
+        # Written beside, then renamed: a part is whole or absent.
+        tmp = folder / f".{number}.{uuid.uuid4().hex}"
+        tmp.write_bytes(data)
+        tmp.replace(folder / f"{number:06d}")
+
+    def finish_parts(self, key: str, handle: str, count: int) -> None:
+        folder = self._parts(handle)
+        with self.writer(key) as out:
+            for number in range(1, count + 1):
+                with (folder / f"{number:06d}").open("rb") as part:
+                    shutil.copyfileobj(part, out, CHUNK)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def drop_parts(self, key: str, handle: str) -> None:
+        shutil.rmtree(self._parts(handle), ignore_errors=True)
 
 
 class _Bounded(io.RawIOBase):

@@ -26,6 +26,8 @@ _SKIP_BY_READING = 2**20  # a shorter forward seek reads on rather than opening 
 
 
 class S3Storage:
+    min_part_bytes = PART_BYTES
+
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
@@ -102,6 +104,40 @@ class S3Storage:
             path = Path(tmp) / Path(key).name
             self.client.download_file(self.bucket, self._key(key), str(path))
             yield path
+
+    def start_parts(self, key: str) -> str:
+        return self.client.create_multipart_upload(Bucket=self.bucket,
+                                                   Key=self._key(key))["UploadId"]
+
+    def put_part(self, key: str, handle: str, number: int, data: bytes) -> None:
+        self.client.upload_part(Bucket=self.bucket, Key=self._key(key), PartNumber=number,
+                                UploadId=handle, Body=data)
+
+    def finish_parts(self, key: str, handle: str, count: int) -> None:
+        # The store knows each part's ETag: no need to keep them between requests.
+        etags: dict[int, str] = {}
+        marker = 0
+        while True:
+            page = self.client.list_parts(Bucket=self.bucket, Key=self._key(key),
+                                          UploadId=handle, PartNumberMarker=marker)
+            etags |= {p["PartNumber"]: p["ETag"] for p in page.get("Parts", [])}
+            if not page.get("IsTruncated"):
+                break
+            marker = page["NextPartNumberMarker"]
+        missing = [n for n in range(1, count + 1) if n not in etags]
+        if missing:
+            raise ValueError(f"parts missing from the store: {missing[:5]}")
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=self._key(key), UploadId=handle,
+            MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etags[n]}
+                                       for n in range(1, count + 1)]})
+
+    def drop_parts(self, key: str, handle: str) -> None:
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(key),
+                                               UploadId=handle)
+        except ClientError:  # already completed or aborted: nothing left to drop
+            pass
 
 
 class _MultipartWriter:

@@ -5,7 +5,8 @@
 2. The body is streamed into storage (`uploads.receive`, no database) and the stored
    tarball is validated where it lies (`inspect_stored`, no database, no copy).
 3. `register` (database): the quota again, atomically, after taking a write lock on the
-   participant's row (two requests cannot both take the last slot); then the rows.
+   participant's row, and on their team's row when they are in one (two requests cannot
+   both take the last slot; a team's members share its quotas); then the rows.
 
 A refusal after the image was stored deletes it: nothing is left behind.
 """
@@ -31,6 +32,7 @@ from lai_platform.models import (
     Phase,
     Submission,
     SubmissionStatus,
+    Team,
     User,
 )
 from lai_platform.models._time import utcnow
@@ -42,6 +44,7 @@ from lai_platform.submissions.uploads import (
     receive,
     too_large,
 )
+from lai_platform.teams.entrants import entrant_submissions, team_id_of
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,12 @@ def register(ticket: Ticket, key: str, sha256: str, info: ImageInfo,
     )
     db.session.expire_all()  # read the participation's status as it is now, under the lock
     phase = db.session.get(Phase, ticket.phase_id)
+    # A team's members share its quotas: their uploads queue on the team row's lock too
+    # (taken second, after the participation's, as every team change takes them).
+    team_id = team_id_of(ticket.user_id, phase.challenge_id)
+    if team_id is not None:
+        db.session.execute(update(Team).where(Team.id == team_id)
+                           .values(last_submission_at=now))
     try:
         # A ban or a rejection may have landed while the body streamed in.
         require_approved(db.session.get(User, ticket.user_id), phase.challenge)
@@ -111,7 +120,7 @@ def register(ticket: Ticket, key: str, sha256: str, info: ImageInfo,
                            tarball_sha256=sha256, size_bytes=info.size_bytes,
                            architecture=info.architecture, repo_tags=list(info.repo_tags))
     submission = Submission(phase_id=ticket.phase_id, user_id=ticket.user_id, image=image,
-                            comment=comment[:500])
+                            team_id=team_id, comment=comment[:500])
     db.session.add_all([image, submission])
     db.session.commit()
     services.get().jobs.enqueue(submission.id)
@@ -160,9 +169,16 @@ def admit_body(user: User, phase: Phase, body: BinaryIO, content_type: str | Non
                     received.fields.get("comment", comment))
 
 
+def _entrant(user_id: int, phase: Phase):
+    """The condition on Submission for the entrant the user submits as (team or self)."""
+    return entrant_submissions(user_id, team_id_of(user_id, phase.challenge_id))
+
+
 def counted_submissions(user_id: int, phase: Phase, since: datetime | None = None) -> int:
+    """The entrant's submissions that count against the phase's quota: a team's members
+    share them."""
     query = select(func.count(Submission.id)).where(
-        Submission.user_id == user_id,
+        _entrant(user_id, phase),
         Submission.phase_id == phase.id,
         Submission.counts_against_quota.is_(True),
     )
@@ -172,20 +188,21 @@ def counted_submissions(user_id: int, phase: Phase, since: datetime | None = Non
 
 
 def in_flight(user_id: int, phase: Phase) -> int:
-    """The participant's submissions of the phase that are queued or running."""
+    """The entrant's submissions of the phase that are queued or running."""
     return db.session.scalar(select(func.count(Submission.id)).where(
-        Submission.user_id == user_id, Submission.phase_id == phase.id,
+        _entrant(user_id, phase), Submission.phase_id == phase.id,
         Submission.status.in_((SubmissionStatus.QUEUED, SubmissionStatus.RUNNING)),
     )) or 0
 
 
 def check_quota(user_id: int, phase: Phase, now: datetime) -> None:
+    you = "Your team has" if team_id_of(user_id, phase.challenge_id) else "You have"
     if phase.submissions_concurrent is not None:
         running = in_flight(user_id, phase)
         if running >= phase.submissions_concurrent:
             raise PlatformError(
                 "too_many_running",
-                f"You have {running} submissions queued or running in '{phase.title}'; it "
+                f"{you} {running} submissions queued or running in '{phase.title}'; it "
                 f"takes at most {phase.submissions_concurrent} at once. Submit again when "
                 "one has finished.",
                 429,
@@ -195,7 +212,7 @@ def check_quota(user_id: int, phase: Phase, now: datetime) -> None:
         if used >= phase.submissions_total:
             raise PlatformError(
                 "quota_exceeded",
-                f"You have used all {phase.submissions_total} submissions of '{phase.title}'.",
+                f"{you} used all {phase.submissions_total} submissions of '{phase.title}'.",
                 429,
             )
     if phase.submissions_per_day is not None:
@@ -203,7 +220,8 @@ def check_quota(user_id: int, phase: Phase, now: datetime) -> None:
         if used >= phase.submissions_per_day:
             raise PlatformError(
                 "quota_exceeded",
-                f"You have used your {phase.submissions_per_day} submissions of the last 24 "
+                f"{you} used {'its' if you.startswith('Your') else 'your'} "
+                f"{phase.submissions_per_day} submissions of the last 24 "
                 f"hours in '{phase.title}'. Failed runs caused by the platform are not counted.",
                 429,
             )

@@ -7,6 +7,7 @@ from lai_platform.extensions import db
 from lai_platform.leaderboards.parts import current_part
 from lai_platform.models import Dataset, Submission, SubmissionStatus, User
 from lai_platform.scoring.history import history_of
+from lai_platform.teams.entrants import team_id_of
 
 
 def is_staff(viewer: User | None, submission: Submission) -> bool:
@@ -14,10 +15,18 @@ def is_staff(viewer: User | None, submission: Submission) -> bool:
     return can(viewer, submission.phase.challenge, Permission.VIEW)
 
 
+def is_owner(submission: Submission, viewer: User | None) -> bool:
+    """Its participant, or a member of the team it was made for: teammates see each other's
+    submissions as their own."""
+    if viewer is None:
+        return False
+    return viewer.id == submission.user_id or (
+        submission.team_id is not None
+        and team_id_of(viewer.id, submission.phase.challenge_id) == submission.team_id)
+
+
 def is_owner_or_staff(submission: Submission, viewer: User | None) -> bool:
-    return (viewer is not None and viewer.id == submission.user_id) or is_staff(
-        viewer, submission
-    )
+    return is_owner(submission, viewer) or is_staff(viewer, submission)
 
 
 def can_view(submission: Submission, viewer: User | None) -> bool:
@@ -32,7 +41,7 @@ def visible_logs(submission: Submission, viewer: User | None) -> str | None:
         return None
     if is_staff(viewer, submission):
         return submission.logs
-    if viewer.id == submission.user_id and submission.phase.logs_visible:
+    if submission.phase.logs_visible and is_owner(submission, viewer):
         return submission.logs
     return None
 

@@ -9,6 +9,7 @@ from lai_platform.web import (  # noqa: F401
     leaderboards,
     scoring_page,
     submissions,
+    teams,
 )
 from lai_platform.web.blueprint import auth_bp, web_bp
 

@@ -66,7 +66,7 @@ def _board(slug: str, phase_slug: str, page: int) -> str:
 
 def _stability_picture(rows) -> Markup | None:
     entries = [
-        {"label": stability_label(row.rank, row.submission.user.display_name,
+        {"label": stability_label(row.rank, row.submission.entrant_name,
                                   row.submission.is_baseline),
          "rank": row.rank, "low": row.result.rank_low, "high": row.result.rank_high,
          "hold_probability": row.result.rank_hold_probability,

@@ -11,10 +11,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, request, session
+from flask_wtf.csrf import validate_csrf
 from werkzeug.routing import IntegerConverter
+from wtforms.validators import ValidationError
 
 # Routes that stream a large body themselves, after their own early checks.
-STREAMING_ENDPOINTS = {"api.create_submission", "web.upload",
+STREAMING_ENDPOINTS = {"api.create_submission", "web.upload", "api.send_upload_chunk",
                        "organize.upload_bundle_page", "api.create_challenge",
                        "organize.upload_dataset", "api.upload_dataset"}
 SIGNED_IN_BODY_BYTES = 2**20  # forms and JSON: a comment, a phase setting
@@ -86,3 +88,12 @@ def install(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInt
     app.before_request(limit_body)
     app.after_request(security_headers)
+
+
+def valid_csrf(token: str | None) -> bool:
+    """The page's CSRF token (a form field or the X-CSRFToken header) is this session's."""
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return False
+    return True

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_wtf.csrf import validate_csrf
-from sqlalchemy import select
-from wtforms.validators import ValidationError
+from sqlalchemy import or_, select
 
 from evaluator import METRICS
 from lai_platform.challenges.lookups import get_phase
@@ -16,13 +14,14 @@ from lai_platform.errors import PlatformError
 from lai_platform.extensions import csrf, db
 from lai_platform.jobs.gpu_wait import waiting_for
 from lai_platform.leaderboards.parts import current_part, visible_curves, visible_metrics
-from lai_platform.models import Submission
+from lai_platform.models import Submission, TeamMember
 from lai_platform.models._time import utcnow
 from lai_platform.submissions.admission import admit_body
 from lai_platform.submissions.final_selection import mark_for_final, selected_ids
 from lai_platform.submissions.queue_position import standing
 from lai_platform.submissions.visibility import (
     can_view,
+    is_owner,
     is_owner_or_staff,
     may_see_subgroups,
     visible_history,
@@ -31,6 +30,7 @@ from lai_platform.submissions.visibility import (
 from lai_platform.web import charts
 from lai_platform.web.auth import login_required
 from lai_platform.web.blueprint import web_bp
+from lai_platform.web.security import valid_csrf
 
 
 @web_bp.get("/challenges/<slug>/phases/<phase_slug>/submit")
@@ -57,12 +57,12 @@ def upload(slug: str, phase_slug: str):
 
 def csrf_before_file() -> Callable[[str, str | None], None]:
     """A streamed form's check: its CSRF token must come before any file (value None)."""
-    checked = _valid_csrf(request.headers.get("X-CSRFToken"))
+    checked = valid_csrf(request.headers.get("X-CSRFToken"))
 
     def check(name: str, value: str | None) -> None:
         nonlocal checked
         if name == "csrf_token" and not checked:
-            if not _valid_csrf(value):
+            if not valid_csrf(value):
                 raise _stale_form()
             checked = True
         elif value is None and not checked:
@@ -72,14 +72,6 @@ def csrf_before_file() -> Callable[[str, str | None], None]:
 
 
 _csrf_before_image = csrf_before_file  # the name other modules imported first
-
-
-def _valid_csrf(token: str | None) -> bool:
-    try:
-        validate_csrf(token)
-    except ValidationError:
-        return False
-    return True
 
 
 def _stale_form() -> PlatformError:
@@ -107,9 +99,10 @@ def submission(submission_id: int):
         task=task_of(sub.phase.challenge),
         waiting_for=waiting_for(sub),
         place=standing(sub),
-        final_selected=(selected_ids(sub.phase, sub.user_id)
+        final_selected=(selected_ids(sub.phase, sub.user_id, sub.team_id)
                         if owner_view and sub.phase.final_selection_on else None),
         selection_open=sub.phase.is_open(utcnow()),
+        may_mark=is_owner(sub, g.user),  # its participant or a teammate
     )
 
 
@@ -142,7 +135,11 @@ def _pictures(sub: Submission) -> dict:
 @web_bp.get("/my/submissions")
 @login_required
 def my_submissions():
+    # Their own, and their teams' (a teammate's submissions are the team's, and theirs).
+    teams = select(TeamMember.team_id).where(TeamMember.user_id == g.user.id)
     subs = db.session.scalars(
-        select(Submission).where(Submission.user_id == g.user.id).order_by(Submission.id.desc())
+        select(Submission).where(or_(Submission.user_id == g.user.id,
+                                     Submission.team_id.in_(teams)))
+        .order_by(Submission.id.desc())
     ).all()
     return render_template("my_submissions.html", submissions=subs)

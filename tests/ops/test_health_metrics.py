@@ -84,6 +84,15 @@ def test_metrics_count_queues_runs_run_time_uploads_and_cache_hits(ada, image, f
     assert 'lai_workers_live{queue="gpu"} 0.0' in text
 
 
+def test_metrics_count_unfinished_resumable_uploads(ada, image):
+    ada.platform.set_upload_chunk(4096)
+    upload = ada.open_upload(image.stat().st_size).get_json()
+    ada.send_chunk(upload["id"], 0, image.read_bytes()[:4096])
+    text = _metrics(ada.platform)
+    assert "lai_uploads_unfinished 1.0" in text
+    assert "lai_uploads_unfinished_bytes 4096.0" in text
+
+
 def test_metrics_ask_for_the_token_when_one_is_set(platform):
     svc = platform.services
     svc.settings = replace(svc.settings, metrics_token="t0ken")

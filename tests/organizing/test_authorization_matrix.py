@@ -40,6 +40,13 @@ PUBLIC_ENDPOINTS = {
     # A participant marks their own submission for the final leaderboard (owner checks and
     # their tests in tests/test_final_selection.py); the API's OpenAPI description.
     "web.final_selection", "api.final_selection", "api.openapi_json",
+    # Resumable uploads: a participant's own (owner checked, early checks of a plain upload;
+    # tests in tests/test_resumable_uploads.py).
+    "api.start_upload", "api.show_upload", "api.send_upload_chunk", "api.cancel_upload",
+    # Teams: a participant's own team (approved participants only; the invite token is the
+    # key to join; tests in tests/teams/).
+    "web.create_team", "web.leave_team", "web.team_invite", "web.join_team",
+    "api.my_team", "api.create_team", "api.join_team", "api.leave_team",
 }
 PEOPLE = ("platform_admin", "admin", "editor", "reviewer", "other_organizer", "participant",
           "pending", "anonymous", "revoked_token")

@@ -127,6 +127,9 @@ def export_bundle_page(challenge: Challenge):
 def _form_of(challenge: Challenge) -> dict:
     values = settings_of(challenge)
     values["email_domains"] = "\n".join(values["email_domains"])
+    closes = values["team_changes_close_at"]  # as a datetime-local input reads it (UTC)
+    values["team_changes_close_at"] = closes.strftime("%Y-%m-%dT%H:%M") if closes else ""
+    values["team_max_size"] = values["team_max_size"] or ""
     return values
 
 

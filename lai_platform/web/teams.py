@@ -1,0 +1,89 @@
+"""Team pages: the Team card on the challenge page, creating and leaving a team, and the
+invite link (/teams/join/<token>: a page to confirm, then a form that joins)."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from lai_platform.challenges.lookups import get_challenge
+from lai_platform.challenges.participation import participation_of
+from lai_platform.errors import PlatformError
+from lai_platform.models import Challenge, User
+from lai_platform.models._time import utcnow
+from lai_platform.teams.entrants import team_of
+from lai_platform.teams.membership import create, join, leave, members, team_by_token
+from lai_platform.web.auth import login_required
+from lai_platform.web.blueprint import web_bp
+
+
+def team_card(challenge: Challenge, user: User | None) -> dict:
+    """What the challenge page's Team card shows to a signed-in participant."""
+    team = team_of(user.id, challenge.id) if user is not None else None
+    closes = challenge.team_changes_close_at
+    return {
+        "team": team,
+        "members": members(team) if team else [],
+        "invite_url": (url_for("web.team_invite", token=team.invite_token, _external=True)
+                       if team else None),
+        "closes_at": closes,
+        "closed": closes is not None and utcnow() >= closes,
+        "max_size": challenge.team_max_size,
+    }
+
+
+@web_bp.app_context_processor
+def team_helpers() -> dict:
+    return {"team_card": team_card}
+
+
+@web_bp.post("/challenges/<slug>/teams")
+@login_required
+def create_team(slug: str):
+    challenge = get_challenge(slug)
+    try:
+        team = create(g.user, challenge, request.form.get("name", ""))
+    except PlatformError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Team '{team.name}' created: share its invite link with your teammates.",
+              "success")
+    return redirect(url_for("web.challenge", slug=slug, _anchor="team"))
+
+
+@web_bp.post("/challenges/<slug>/team/leave")
+@login_required
+def leave_team(slug: str):
+    challenge = get_challenge(slug)
+    try:
+        left = leave(g.user, challenge)
+    except PlatformError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("You have left your team." if left else
+              "You have left your team; it had no other member and was deleted.", "success")
+    return redirect(url_for("web.challenge", slug=slug, _anchor="team"))
+
+
+@web_bp.get("/teams/join/<token>")
+@login_required
+def team_invite(token: str):
+    """The invite link: who invites, to what; joining needs the button (a POST)."""
+    team = team_by_token(token)  # an unknown token: the error page says why (404)
+    challenge = team.challenge
+    return render_template(
+        "team_join.html", team=team, challenge=challenge, members=members(team),
+        current=team_of(g.user.id, challenge.id),
+        participation=participation_of(g.user, challenge), card=team_card(challenge, g.user),
+        token=token)
+
+
+@web_bp.post("/teams/join/<token>")
+@login_required
+def join_team(token: str):
+    try:
+        team = join(g.user, token)
+    except PlatformError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("web.team_invite", token=token))
+    flash(f"You have joined the team '{team.name}'.", "success")
+    return redirect(url_for("web.challenge", slug=team.challenge.slug, _anchor="team"))
