@@ -74,6 +74,9 @@ def bundle_spec(challenge: Challenge, folders: dict[int, tuple[Dataset, str]]) -
         "access": challenge.access, "email_domains": list(challenge.email_domains or []),
         "description": challenge.description_md, "terms": challenge.terms_md,
     }
+    for name in ("team_changes_close_at", "team_max_size"):
+        if getattr(challenge, name) is not None:
+            spec[name] = getattr(challenge, name)
     if challenge.contract_md:
         spec["contract"] = CONTRACT_FILE
     if challenge.task is not None:

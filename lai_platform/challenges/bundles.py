@@ -20,7 +20,7 @@ import yaml
 from evaluator import GroundTruth, GroundTruthError, TaskError, read_ground_truth, read_task
 from evaluator.metrics import METRICS
 from lai_platform import services
-from lai_platform.challenges.checks import domains
+from lai_platform.challenges.checks import domains, team_settings
 from lai_platform.challenges.datasets import dataset_checksum, file_sha256
 from lai_platform.challenges.lookups import find_challenge
 from lai_platform.challenges.tasks import checked_task, task_of
@@ -95,6 +95,11 @@ def load_challenge(path: Path, options: dict | None = None, *, commit: bool = Tr
         raise BundleError(f"access must be one of {', '.join(ACCESS_MODES)}.")
     challenge.task = _task(spec)
     challenge.email_domains = _email_domains(spec.get("email_domains"))
+    problems: list[str] = []
+    for name, value in team_settings(spec, problems).items():
+        setattr(challenge, name, value)
+    if problems:
+        raise BundleError(" ".join(problems))
     db.session.add(challenge)
     db.session.flush()
     if training := spec.get("training_split"):

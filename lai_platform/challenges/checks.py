@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,3 +117,18 @@ def domains(value: Any, problems: list[str]) -> list[str]:
 
 def _plain(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+TEAM_MAX_SIZE = 1000
+
+
+def team_settings(given: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The challenge's team settings found in GIVEN (a form, JSON or a bundle), checked."""
+    values: dict[str, Any] = {}
+    if "team_changes_close_at" in given:
+        values["team_changes_close_at"] = utc_time(
+            "team_changes_close_at", given["team_changes_close_at"], problems)
+    if "team_max_size" in given:
+        values["team_max_size"] = number("team_max_size", given["team_max_size"], problems,
+                                         low=1, high=TEAM_MAX_SIZE)
+    return values

@@ -20,10 +20,9 @@ from lai_platform.challenges.checks import (
     Invalid,
     check_slug,
     domains,
-    number,
     raise_problems,
+    team_settings,
     text,
-    utc_time,
 )
 from lai_platform.challenges.lookups import find_challenge
 from lai_platform.challenges.roles import Role, set_role
@@ -36,7 +35,6 @@ TEXT_FIELDS = {"title": "title", "summary": "summary", "description": "descripti
                "terms": "terms_md", "contract": "contract_md"}
 # Teams: when team changes close (UTC; empty: never) and the most members a team may have.
 TEAM_FIELDS = ("team_changes_close_at", "team_max_size")
-TEAM_MAX_SIZE = 1000
 EDITABLE = frozenset({*TEXT_FIELDS, "access", "email_domains", *TEAM_FIELDS})
 MAX_BUNDLE_BYTES = 8 * 2**30  # expanded: the data of a few splits of images
 MAX_YAML_BYTES = 2**20
@@ -161,13 +159,7 @@ def _read_values(given: Mapping[str, Any], problems: list[str]) -> dict[str, Any
         values["access"] = access
     if "email_domains" in given:
         values["email_domains"] = domains(given["email_domains"], problems)
-    if "team_changes_close_at" in given:
-        values["team_changes_close_at"] = utc_time(
-            "team_changes_close_at", given["team_changes_close_at"], problems)
-    if "team_max_size" in given:
-        values["team_max_size"] = number("team_max_size", given["team_max_size"], problems,
-                                         low=1, high=TEAM_MAX_SIZE)
-    return values
+    return values | team_settings(given, problems)
 
 
 def _free_slug(value: Any, problems: list[str]) -> str:

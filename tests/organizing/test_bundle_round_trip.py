@@ -31,7 +31,8 @@ def configure(cast: Cast) -> None:
     """Settings far from the bundle's defaults, so that a lost one shows."""
     patch(cast.admin, "/api/v1/challenges/lai-liver", {
         "access": "closed", "email_domains": ["uni-example.org", "hospital.example"],
-        "summary": "Changed summary", "terms": "Be *nice*."})
+        "summary": "Changed summary", "terms": "Be *nice*.",
+        "team_changes_close_at": "2026-12-20 12:00", "team_max_size": 4})
     patch(cast.admin, f"{PHASE}/development", {
         "opens_at": "2026-01-01 08:00", "closes_at": "2026-12-31 18:30",
         "submissions_concurrent": 2, "submissions_total": 30, "time_limit_s": 1234,
