@@ -1,5 +1,5 @@
 """A resumable upload of a packed image (the platform's upload protocol: create, PATCH chunks
-at the server's offset, GET to learn the offset after a drop; /work/notes/upload_protocol.md).
+at the server's offset, GET to learn the offset after a drop; README "Resumable uploads").
 
 A dropped connection, a time-out or a 5xx answer costs at most the chunk in flight: `lai`
 waits (1, 2, 4, 8, then 15 s apart) for up to `retry_for` seconds, asks the platform for its

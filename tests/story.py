@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask
@@ -30,6 +33,8 @@ from lai_platform.models import ApiToken, ContainerImage, Phase, Submission, Use
 from lai_platform.scoring.builtin import score
 
 PASSWORD = "correct horse battery"
+
+T = TypeVar("T")
 
 
 class Platform:
@@ -281,3 +286,20 @@ def perfect(truth) -> dict:
          "diagnosis_probabilities": {label: float(label == d) for label in truth.classes}}
         for c, m, d in zip(truth.case_ids, truth.malignant, truth.diagnosis, strict=True)
     ]}
+
+
+def together(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Run the calls in threads released at the same moment; their responses."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], T]) -> None:
+        barrier.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

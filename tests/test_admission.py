@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from lai_platform.extensions import db
 from lai_platform.models import Phase, Submission
 from tests.docker_images import build_test_image, save_image
+from tests.story import together
 
 pytestmark = pytest.mark.docker
 
@@ -23,18 +22,8 @@ def test_two_requests_race_for_the_last_slot(demo_platform_any_db, tmp_path):
     ada = platform.participant()
     ada.join()
 
-    barrier = threading.Barrier(4)
-    statuses: list[int] = []
-
-    def submit() -> None:
-        barrier.wait()
-        statuses.append(ada.submit(tarball, phase="final-test").status_code)
-
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [r.status_code for r in together(
+        [lambda: ada.submit(tarball, phase="final-test")] * 4)]
 
     assert sorted(statuses) == [202, 429, 429, 429]
     with platform.app.app_context():

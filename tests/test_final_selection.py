@@ -3,15 +3,15 @@ those count for their entry on the private part. Scored by the real pipeline cod
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import sqlalchemy as sa
 
 from lai_platform.extensions import db
 from lai_platform.models import ContainerImage, Phase, Submission, User
 from lai_platform.models._time import utcnow
-from tests.story import Browser, record_scored_submission
+from tests.story import Browser, record_scored_submission, together
 from tests.test_leaderboard_ranking import skill
 
 PHASE = "final-test"
@@ -119,18 +119,7 @@ def test_twenty_concurrent_marks_never_exceed_k(demo_platform_any_db):
     ada, _bob, _org = people(platform)
     platform.set_phase(PHASE, final_selection_max=3)
     subs = _submissions(platform, "ada@example.org", 20)
-    barrier = threading.Barrier(20)
-    codes: list[int] = []
-
-    def select(sub: int) -> None:
-        barrier.wait()
-        codes.append(mark(ada, sub).status_code)
-
-    threads = [threading.Thread(target=select, args=(sub,)) for sub in subs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = [r.status_code for r in together([partial(mark, ada, sub) for sub in subs])]
     assert sorted(codes) == [200] * 3 + [409] * 17
     with platform.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Submission.id)).where(

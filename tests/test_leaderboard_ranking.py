@@ -3,8 +3,8 @@ not ranked, rank stability, and the public/private split. Scored by the real pip
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ from evaluator import rank
 from lai_platform.extensions import db
 from lai_platform.models import Phase
 from lai_platform.models._time import utcnow
-from tests.story import record_scored_submission
+from tests.story import record_scored_submission, together
 
 
 def skill(guess: float, seed: int = 0):
@@ -225,17 +225,10 @@ def test_results_landing_together_are_all_ranked(demo_platform_any_db):
     people = [f"p{i}@example.org" for i in range(4)]
     for email in people:
         platform.participant(email)
-    barrier = threading.Barrier(len(people))
-
-    def land(i: int, email: str) -> None:
-        barrier.wait()
-        record_scored_submission(platform, email, "development", skill(0.2 * i, i))
-
-    threads = [threading.Thread(target=land, args=(i, e)) for i, e in enumerate(people)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together([
+        partial(record_scored_submission, platform, email, "development", skill(0.2 * i, i))
+        for i, email in enumerate(people)
+    ])
     board = entries(platform)
     aucs = np.array([e["metrics"]["auc"]["value"] for e in board])
     assert len(board) == 4

@@ -59,15 +59,19 @@ def token_or_session(view: Callable) -> Callable:
 def token_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapped(**kwargs):
-        g.user = token_user()
-        if g.user is None:
-            raise PlatformError(
-                "unauthorized", "Send your API token as 'Authorization: Bearer <token>'.", 401
-            )
+        g.user = _known(token_user())
         return view(**kwargs)
 
     wrapped.auth = "token"  # type: ignore[attr-defined]
     return wrapped
+
+
+def _known(user: User | None) -> User:
+    if user is None:
+        raise PlatformError(
+            "unauthorized", "Send your API token as 'Authorization: Bearer <token>'.", 401
+        )
+    return user
 
 
 def token_or_session_user(view: Callable) -> Callable:
@@ -82,10 +86,7 @@ def token_or_session_user(view: Callable) -> Callable:
         elif request.method != "GET" and not valid_csrf(request.headers.get("X-CSRFToken")):
             raise PlatformError("csrf_failed", "The page has expired or the request was not "
                                 "sent from this site: reload the page and try again.", 400)
-        if g.user is None:
-            raise PlatformError(
-                "unauthorized", "Send your API token as 'Authorization: Bearer <token>'.", 401
-            )
+        g.user = _known(g.user)
         return view(**kwargs)
 
     wrapped.auth = "token"  # type: ignore[attr-defined]

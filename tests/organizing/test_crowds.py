@@ -3,33 +3,15 @@ once, twenty challenges with one slug. One wins where one must; nobody sees a se
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from lai_platform.extensions import db
 from lai_platform.models import AuditEvent, Phase
 from tests.organizing.conftest import make_cast
+from tests.story import together
 
 CROWD = 20
-
-
-def together(calls) -> list:
-    """Run the calls in threads released at the same moment; their responses."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait()
-        results[i] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ predictions; never across challenges; admission's concurrent quota and phases wi
 from __future__ import annotations
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from lai_platform.models._time import utcnow
 from lai_platform.submissions.admission import counted_submissions
 from tests.fakes import FakeExecutor
 from tests.organizing.conftest import SLUG, make_cast
-from tests.story import perfect, record_scored_submission
+from tests.story import perfect, record_scored_submission, together
 
 API = f"/api/v1/challenges/{SLUG}"
 IMAGE = "sha256:" + "0" * 64  # the image record_scored_submission makes
@@ -146,19 +145,9 @@ def test_twenty_concurrent_reruns_queue_once(demo_platform_any_db):
     platform = demo_platform_any_db
     cast = make_cast(platform)
     sub = scored(cast)
-    barrier = threading.Barrier(20)
-    codes: list[int] = []
-
-    def rerun() -> None:
-        barrier.wait()
-        codes.append(cast.reviewer.api.post_json(f"{API}/submissions/{sub}/rerun", {})
-                     .status_code)
-
-    threads = [threading.Thread(target=rerun) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = [r.status_code for r in together(
+        [lambda: cast.reviewer.api.post_json(f"{API}/submissions/{sub}/rerun", {})
+         for _ in range(20)])]
     assert sorted(codes) == [202] + [409] * 19
     assert len(audit(platform, "submission.rerun")) == 1
     with platform.app.app_context():

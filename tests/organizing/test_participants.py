@@ -3,8 +3,6 @@ challenge's access and e-mail domains; the person always sees where they stand."
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -13,7 +11,7 @@ from lai_platform.challenges.lookups import find_challenge
 from lai_platform.extensions import db
 from lai_platform.models import AuditEvent, Participation
 from tests.organizing.conftest import SLUG, make_cast
-from tests.story import perfect, record_scored_submission
+from tests.story import perfect, record_scored_submission, together
 
 API = f"/api/v1/challenges/{SLUG}"
 PAGE = f"/organize/{SLUG}/participants"
@@ -172,28 +170,12 @@ def test_the_participant_list_filters_by_state(cast):
     ).status_code == 403
 
 
-def _crowd(count: int, action) -> list:
-    barrier = threading.Barrier(count)
-    answers: list = []
-
-    def one() -> None:
-        barrier.wait()
-        answers.append(action())
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
-
-
 def test_twenty_concurrent_approvals_make_one_change(demo_platform_any_db):
     platform = demo_platform_any_db
     cast = make_cast(platform)
     uid = user_id(platform, cast.pending.email)
     url = f"{API}/participants/{uid}/approve"
-    answers = _crowd(20, lambda: cast.reviewer.api.post_json(url, {}))
+    answers = together([lambda: cast.reviewer.api.post_json(url, {})] * 20)
     assert [r.status_code for r in answers] == [200] * 20
     assert sum(r.get_json()["changed"] for r in answers) == 1
     assert status_of(platform, cast.pending.email)[0] == "approved"
@@ -204,7 +186,7 @@ def test_twenty_concurrent_joins_make_one_participation(demo_platform_any_db):
     platform = demo_platform_any_db
     set_challenge(platform, access="review")
     person = platform.participant("crowd@example.org")
-    answers = _crowd(20, person.join)
+    answers = together([person.join] * 20)
     assert [r.status_code for r in answers] == [200] * 20
     assert {r.get_json()["status"] for r in answers} == {"pending"}
     with platform.app.app_context():

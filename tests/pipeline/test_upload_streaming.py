@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from lai_platform.extensions import db
 from lai_platform.models import ContainerImage, Submission
 from tests.docker_images import layer_tar, synthetic_image, write_tarball
-from tests.story import Browser
+from tests.story import Browser, together
 
 
 class Body(io.RawIOBase):
@@ -159,18 +158,8 @@ def test_twenty_uploads_at_once_take_exactly_the_quota(demo_platform_any_db, ima
     platform.set_phase("development", submissions_per_day=None, submissions_total=15)
     ada = platform.participant("ada@example.org")
     ada.join()
-    barrier = threading.Barrier(20)
-    statuses: list[int] = []
-
-    def upload() -> None:
-        barrier.wait()
-        statuses.append(post_raw(ada, Body(image.read_bytes())).status_code)
-
-    threads = [threading.Thread(target=upload) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [r.status_code for r in together(
+        [lambda: post_raw(ada, Body(image.read_bytes())) for _ in range(20)])]
     assert sorted(statuses) == [202] * 15 + [429] * 5
     with platform.app.app_context():
         assert db.session.query(Submission).count() == 15

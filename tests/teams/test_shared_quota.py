@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import sqlalchemy as sa
 
 from lai_platform.extensions import db
 from lai_platform.models import Submission, Team
+from tests.story import together
 from tests.teams.conftest import joined, team_of_people
 
 
@@ -19,18 +20,8 @@ def test_four_members_uploading_twenty_at_once_get_exactly_the_teams_three(
     members = joined(platform, "ada", "bob", "cyd", "dan")
     team_of_people(platform, "Four Hands", *members)
     tarball = image.read_bytes()
-    barrier = threading.Barrier(20)
-    statuses: list[int] = []
-
-    def upload(person) -> None:
-        barrier.wait()
-        statuses.append(person.submit(tarball, phase="final-test").status_code)
-
-    threads = [threading.Thread(target=upload, args=(members[i % 4],)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [r.status_code for r in together(
+        [partial(members[i % 4].submit, tarball, phase="final-test") for i in range(20)])]
 
     assert sorted(statuses) == [202] * 3 + [429] * 17
     with platform.app.app_context():

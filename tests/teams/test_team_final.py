@@ -4,7 +4,6 @@ one row per team under its name."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from lai_platform.extensions import db
 from lai_platform.models import Submission
 from lai_platform.models._time import utcnow
-from tests.story import record_scored_submission
+from tests.story import record_scored_submission, together
 from tests.teams.conftest import joined, made_submissions, team_of_people
 from tests.test_leaderboard_ranking import skill
 
@@ -71,18 +70,8 @@ def test_twenty_concurrent_marks_by_four_members_never_exceed_the_teams_k(
     members = joined(platform, "ada", "bob", "cyd", "dan")
     team_of_people(platform, "Four Hands", *members)
     subs = made_submissions(platform, "ada@example.org", PHASE, 20)
-    barrier = threading.Barrier(20)
-    codes: list[int] = []
-
-    def select(i: int) -> None:
-        barrier.wait()
-        codes.append(mark(members[i % 4], subs[i]).status_code)
-
-    threads = [threading.Thread(target=select, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    codes = [r.status_code for r in together(
+        [(lambda i=i: mark(members[i % 4], subs[i])) for i in range(20)])]
     assert sorted(codes) == [200] * 3 + [409] * 17
     with platform.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Submission.id)).where(
