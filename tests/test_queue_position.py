@@ -11,7 +11,8 @@ import pytest
 
 from lai_platform.challenges.lookups import find_phase
 from lai_platform.extensions import db
-from lai_platform.models import Submission, Worker
+from lai_platform.jobs.recovery import requeue_stale
+from lai_platform.models import Submission, SubmissionStatus, Worker
 from lai_platform.runner.base import FailureReason
 from lai_platform.submissions.queue_position import estimate_start, standing
 from tests.fakes import fails
@@ -210,6 +211,21 @@ def test_a_failure_mail_says_why_and_leaves_the_logs_out(demo_platform, ada, ima
     text = mail.content.decode()
     assert f"Submission #{sub} failed" in text and "Reason: timeout" in text
     assert "took longer than 900 s" in text and "case-17" not in text
+
+
+def test_a_run_given_up_by_the_reaper_is_mailed_too(demo_platform, ada, image, inbox):
+    """A run whose worker died on every try ends in the reaper, not the pipeline."""
+    opt_in(demo_platform, "ada@example.org")
+    sub = ada.submit(image).get_json()["id"]
+    with demo_platform.app.app_context():
+        row = db.session.get(Submission, sub)
+        row.status, row.attempts, row.heartbeat_at = SubmissionStatus.RUNNING, 5, None
+        db.session.commit()
+        requeue_stale(heartbeat_timeout_s=120, max_attempts=5)
+    assert ada.submission(sub)["failure_reason"] == "platform_error"
+    [mail] = inbox.messages
+    text = mail.content.decode()
+    assert f"Submission #{sub} failed" in text and "does not count against your quota" in text
 
 
 def test_no_mail_without_opting_in_or_after_opting_out(demo_platform, ada, image, inbox):

@@ -12,6 +12,7 @@ from lai_platform.extensions import db
 from lai_platform.models import Submission, SubmissionStatus
 from lai_platform.models._time import utcnow
 from lai_platform.runner.base import DEPLOYMENT_LABEL, SUBMISSION_LABEL, FailureReason
+from lai_platform.submissions.run_notice import notify_run_ended
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,10 @@ def requeue_stale(heartbeat_timeout_s: float, max_attempts: int, everything: boo
     if not everything:
         cutoff = utcnow() - timedelta(seconds=heartbeat_timeout_s)
         query = query & or_(Submission.heartbeat_at.is_(None), Submission.heartbeat_at < cutoff)
-    db.session.execute(
+    given_up = db.session.scalars(
         update(Submission)
         .where(query, Submission.attempts >= max_attempts)
+        .returning(Submission.id)
         .values(
             status=SubmissionStatus.FAILED,
             failure_reason=str(FailureReason.PLATFORM_ERROR),
@@ -42,13 +44,15 @@ def requeue_stale(heartbeat_timeout_s: float, max_attempts: int, everything: boo
             counts_against_quota=False,
             finished_at=utcnow(),
         )
-    )
+    ).all()
     db.session.execute(
         update(Submission)
         .where(query, Submission.attempts < max_attempts)
         .values(status=SubmissionStatus.QUEUED, heartbeat_at=None)
     )
     db.session.commit()
+    for submission_id in given_up:  # those who asked hear of it, as of any other end
+        notify_run_ended(submission_id)
 
 
 def queued_ids() -> list[int]:
