@@ -44,6 +44,7 @@ IDLE_LIFETIME = timedelta(hours=24)
 # An upload begun before its phase closed may finish this long after the close.
 GRACE_AFTER_CLOSE = timedelta(hours=1)
 MAX_OPEN_PER_PERSON = 5
+MAX_CHUNK_BYTES = 64 * 2**20
 # A finishing request that has not ended after this long died: another may take over.
 FINISHER_GIVEN_UP = timedelta(minutes=15)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -84,9 +85,11 @@ def start(user: User, phase: Phase, size: object, filename: str = "",
 
 
 def chunk_bytes() -> int:
-    """The chunk size clients are told to send: S3 wants parts of at least 5 MiB."""
+    """The chunk size clients are told to send: S3 wants parts of at least 5 MiB; a chunk is
+    held in memory while it arrives, so never more than MAX_CHUNK_BYTES."""
     found = services.get()
-    return max(found.settings.upload_chunk_bytes, found.storage.min_part_bytes)
+    return max(min(found.settings.upload_chunk_bytes, MAX_CHUNK_BYTES),
+               found.storage.min_part_bytes)
 
 
 def find(upload_id: str, user: User) -> Upload:
