@@ -1,5 +1,6 @@
 """`lai team ...`: one's team in a challenge — show it, create one, join with an invite
-token or link, leave. Members share the phase quotas and are one leaderboard row."""
+token or link, renew the link, leave. Members share the phase quotas and are one
+leaderboard row."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def add_team_commands(sub, common: argparse.ArgumentParser) -> None:
                            parents=[common])
     p.add_argument("invite", help="the invite link (…/teams/join/TOKEN) or the token")
     p.set_defaults(run=join)
+    p = actions.add_parser("renew", help="replace the invite link (the old one stops working)",
+                           parents=[common])
+    p.add_argument("slug")
+    p.set_defaults(run=renew)
     p = actions.add_parser("leave", help="leave your team (not once you have submitted in it)",
                            parents=[common])
     p.add_argument("slug")
@@ -45,6 +50,10 @@ def create(args: Namespace) -> Result:
 def join(args: Namespace) -> Result:
     token = args.invite.rstrip("/").rsplit("/", 1)[-1]  # a whole link works too
     return Result(api_from_config().post("/teams/join", json={"token": token}), _team)
+
+
+def renew(args: Namespace) -> Result:
+    return Result(api_from_config().post(f"/challenges/{args.slug}/team/invite"), _team)
 
 
 def leave(args: Namespace) -> Result:

@@ -19,10 +19,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 
 
-def screenshot(page, file: Path) -> Path:
-    """A full-page screenshot at FILE, copied into $LAI_SCREENSHOTS too when that is set (to
-    keep and look at after the test's tmp folder is gone)."""
-    page.screenshot(path=str(file), full_page=True)
+def screenshot(page, file: Path, selector: str | None = None) -> Path:
+    """A full-page screenshot at FILE (or of the element SELECTOR names: one card of a long
+    page), copied into $LAI_SCREENSHOTS too when that is set (to keep and look at after the
+    test's tmp folder is gone)."""
+    if selector:
+        page.locator(selector).screenshot(path=str(file))
+    else:
+        page.screenshot(path=str(file), full_page=True)
     keep = os.environ.get("LAI_SCREENSHOTS")
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)

@@ -264,6 +264,8 @@ def test_a_team_is_made_joined_by_link_and_left(site, demo_platform, tmp_path):
     assert "Team Liver Lab in lai-liver: ada, bob" in joined.stdout
     assert [m["name"] for m in lai_json(site, "team", "show", "lai-liver")["members"]] == [
         "ada", "bob"]
+    renewed = lai_json(site, "team", "renew", "lai-liver")
+    assert renewed["invite_token"] != made["invite_token"]
     assert "You left the team." in lai(bobs, "team", "leave", "lai-liver").stdout
     missing = lai(bobs, "team", "show", "lai-liver")
     assert missing.returncode == 1 and "not in a team" in missing.stderr

@@ -101,7 +101,7 @@ def test_generated_requests_get_documented_answers(demo_platform, ada, image):
 
 def test_the_organizers_writes_get_documented_answers(demo_platform, ada, image):
     """The organizer's token on every write operation of its own challenge (phases, the
-    task, datasets, participants, moderation, the final leaderboard): generated requests,
+    task, datasets, participants, teams, moderation, the final leaderboard): generated requests,
     the same with the challenge's real path parameters, and those with a valid body too, so
     that successes are produced and checked against their schemas. Ordered so that the
     operations that end things (a ban, a disqualification, the final leaderboard) come last."""
@@ -109,11 +109,12 @@ def test_the_organizers_writes_get_documented_answers(demo_platform, ada, image)
     demo_platform.run_queued()
     bob = demo_platform.participant("bob@example.org")
     bob.join()
+    team = bob.post_json("/api/v1/challenges/lai-liver/teams", {"name": "Bob's"}).get_json()
     organizer = demo_platform.organizer("grace@example.org", "lai-liver")
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", demo_platform.app)
     ids = _ids(demo_platform, "bob@example.org", "test")
     known = {"slug": "lai-liver", "phase_slug": "development", "submission_id": sub_id,
-             "user_id": ids["user"], "rescoring_id": 1}
+             "user_id": ids["user"], "rescoring_id": 1, "team_id": team["id"]}
     writes = sorted((op for op in _operations(schema)
                      if op.method != "get" and _permission(op) in ORGANIZER_WRITES),
                     key=lambda op: LAST.get(_name(op), 0))
@@ -196,6 +197,7 @@ def _valid_bodies(platform, ids: dict[str, int]) -> dict[str, list]:
         f"{moderated}/rerun": [{"why": "checked by the API tests"}],
         f"{moderated}/baseline": [{"baseline": True}],
         f"{base}/phases/{{phase_slug}}/final": [{"close_now": True}],
+        f"{base}/teams/{{team_id}}/members/{{user_id}}/remove": [reason],
     }
 
 

@@ -15,6 +15,7 @@ from lai_platform.api import (  # noqa: F401
     phases,
     submissions,
     task,
+    team_admin,
     teams,
     uploads,
 )

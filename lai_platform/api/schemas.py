@@ -134,6 +134,12 @@ TASK = {"type": "object", "additionalProperties": True,
 TEAM = obj({"id": INT, "challenge": STR, "name": STR, "members": array(obj({"name": STR})),
             "invite_token": STR, "invite_url": STR, "max_size": nullable("integer"),
             "changes_close_at": nullable("string"), "created_at": TIME})
+MEMBER = obj({"user_id": INT, "name": STR, "email": STR})
+ORGANIZER_TEAM = obj({"id": INT, "name": STR, "members": array(MEMBER),
+                      "submissions": {"type": "object", "additionalProperties": INT,
+                                      "description": "phase slug → the team's submissions "
+                                                     "there, in any state"},
+                      "created_at": TIME})
 
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR, "Phase": PHASE, "Challenge": CHALLENGE,
@@ -143,7 +149,7 @@ COMPONENTS: dict[str, Schema] = {
     "Announcement": ANNOUNCEMENT, "Dataset": DATASET, "Rescoring": RESCORING,
     "Participant": PARTICIPANT, "ModeratedSubmission": MODERATION_ROW,
     "ChallengeSettings": CHALLENGE_SETTINGS, "PhaseSettings": PHASE_SETTINGS, "Task": TASK,
-    "Upload": UPLOAD_STATE, "Team": TEAM,
+    "Upload": UPLOAD_STATE, "Team": TEAM, "OrganizerTeam": ORGANIZER_TEAM,
 }
 
 
@@ -172,6 +178,11 @@ FINAL_SELECTION = obj({"selected": BOOL})
 NEW_TEAM = obj({"name": {"type": "string", "minLength": 1, "maxLength": 100}})
 TEAM_JOIN = obj({"token": STR})
 TEAM_LEFT = obj({"challenge": STR, "team_deleted": BOOL})
+TEAM_LIST = obj({"challenge": STR, "teams": array(ref("OrganizerTeam"))})
+MEMBER_REMOVAL = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 2000,
+                                 "pattern": r"\S", "description": "why (the audit log)"}})
+MEMBER_REMOVED = obj({"challenge": STR, "removed": MEMBER, "team_deleted": BOOL,
+                      "team": nullable(ref("OrganizerTeam"))})
 NEW_UPLOAD = obj({"size": {"type": "integer", "minimum": 1}, "filename": STR,
                   "sha256": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}, "comment": STR},
                  required=["size"])

@@ -1,4 +1,5 @@
-"""Teams: my team in a challenge, create one, join one with its invite token, leave."""
+"""Teams: my team in a challenge, create one, join one with its invite token, renew that
+token, leave."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from lai_platform.challenges.lookups import get_challenge
 from lai_platform.errors import NotFound
 from lai_platform.models import Challenge, Team
 from lai_platform.teams.entrants import team_of
-from lai_platform.teams.membership import create, join, leave, members
+from lai_platform.teams.membership import create, join, leave, members, renew_invite
 
 
 def _iso(value) -> str | None:
@@ -62,6 +63,16 @@ def create_team(slug: str):
 def join_team():
     team = join(g.user, str(json_object().get("token") or ""))
     return jsonify(team_json(team, team.challenge))
+
+
+@api_bp.post("/challenges/<slug>/team/invite")
+@documented({200: ref("Team")})
+@token_required
+def renew_team_invite(slug: str):
+    """A new invite token and link for one's team; the old link stops working at once."""
+    challenge = get_challenge(slug)
+    team = renew_invite(g.user, challenge)
+    return jsonify(team_json(team, challenge))
 
 
 @api_bp.post("/challenges/<slug>/team/leave")

@@ -1,4 +1,5 @@
-"""Teams: create one, join one by its invite link, leave one (no Flask here).
+"""Teams: create one, join one by its invite link, renew that link, leave one (no Flask
+here).
 
 Every change takes the person's participation row's write lock, then the team row's, in that
 order (as admission does): a join and the joiner's own upload, or two joins for the last
@@ -124,6 +125,25 @@ def leave(user: User, challenge: Challenge) -> Team | None:
     if left == 0 and not _has_submissions(team):
         db.session.delete(team)
         team = None
+    _commit()
+    return team
+
+
+def renew_invite(user: User, challenge: Challenge) -> Team:
+    """A new invite token for one's team: a leaked link stops working at once (people
+    already in the team stay). Any member may renew it, while team changes are open."""
+    check_changes_open(challenge)
+    _lock_participant(user, challenge)
+    team = team_of(user.id, challenge.id)
+    if team is None:
+        db.session.rollback()
+        raise PlatformError("not_in_team", f"You are not in a team in '{challenge.title}'.",
+                            404)
+    lock_rows(Team, Team.id == team.id)
+    team.invite_token = secrets.token_urlsafe(32)
+    # Neither token goes into the log: organizers read it, and the link is the members' key.
+    record(user, challenge, "team.invite_renew", team.name, None,
+           {"team_id": team.id, "name": team.name})
     _commit()
     return team
 

@@ -1,5 +1,6 @@
-"""Team pages: the Team card on the challenge page, creating and leaving a team, and the
-invite link (/teams/join/<token>: a page to confirm, then a form that joins)."""
+"""Team pages: the Team card on the challenge page, creating and leaving a team, renewing
+its invite link, and the invite link (/teams/join/<token>: a page to confirm, then a form
+that joins)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from lai_platform.errors import PlatformError
 from lai_platform.models import Challenge, User
 from lai_platform.models._time import utcnow
 from lai_platform.teams.entrants import team_of
-from lai_platform.teams.membership import create, join, leave, members, team_by_token
+from lai_platform.teams.membership import (
+    create,
+    join,
+    leave,
+    members,
+    renew_invite,
+    team_by_token,
+)
 from lai_platform.web.auth import login_required
 from lai_platform.web.blueprint import web_bp
 
@@ -61,6 +69,19 @@ def leave_team(slug: str):
     else:
         flash("You have left your team." if left else
               "You have left your team; it had no other member and was deleted.", "success")
+    return redirect(url_for("web.challenge", slug=slug, _anchor="team"))
+
+
+@web_bp.post("/challenges/<slug>/team/invite")
+@login_required
+def renew_team_invite(slug: str):
+    challenge = get_challenge(slug)
+    try:
+        renew_invite(g.user, challenge)
+    except PlatformError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("The team has a new invite link: the old one no longer works.", "success")
     return redirect(url_for("web.challenge", slug=slug, _anchor="team"))
 
 

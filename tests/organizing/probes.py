@@ -14,7 +14,7 @@ from lai_platform.extensions import db
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 WATCHED = ("challenges", "phases", "datasets", "cases", "participations", "submissions",
            "results", "challenge_roles", "announcements", "final_leaderboards", "rescorings",
-           "score_history", "audit_events", "users")
+           "score_history", "audit_events", "users", "teams", "team_members")
 
 
 def organizer_rules(app) -> list:

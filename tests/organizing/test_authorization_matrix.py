@@ -47,6 +47,7 @@ PUBLIC_ENDPOINTS = {
     # key to join; tests in tests/teams/).
     "web.create_team", "web.leave_team", "web.team_invite", "web.join_team",
     "api.my_team", "api.create_team", "api.join_team", "api.leave_team",
+    "web.renew_team_invite", "api.renew_team_invite",
 }
 PEOPLE = ("platform_admin", "admin", "editor", "reviewer", "other_organizer", "participant",
           "pending", "anonymous", "revoked_token")

@@ -6,7 +6,7 @@ object by id or a phase by slug is called as B's admin with B's slug and A's ids
 slugs, every method, with a body that would otherwise be accepted: each must answer 404 and
 leave the database as it was. Ids sent in a body (a dataset to attach, phases to reorder)
 are refused with a message that says what is wrong. B's pages and exports never show A's
-participants, submissions or announcements.
+participants, submissions, teams or announcements.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ ATTACKER = "attacker@example.org"
 B_PARTICIPANT = "b-member@example.org"
 A_EMAILS = ("participant@example.org", "pending@example.org")
 A_ANNOUNCEMENT = "A-only announcement 7f3c"
+A_TEAM = "A-only team 5e1d"
 PHASE_ARGS = {"phase_slug", "phase"}
 # Bodies that would be accepted were the object B's: the id or phase is the only fault.
 FORM = {"reason": "cross-challenge probe", "why": "cross-challenge probe", "baseline": "yes",
@@ -58,6 +59,8 @@ def world(tmp_path_factory, templates: Templates, demo_bundle) -> Iterator[dict]
     cast = make_cast(platform)
     a_submission = record_scored_submission(platform, cast.participant.email, "development",
                                             perfect)
+    a_team = cast.participant.api.post_json(f"/api/v1/challenges/{SLUG}/teams",
+                                            {"name": A_TEAM}).get_json()["id"]
     bundle = _bundle_b(root / "bundle-b", demo_bundle)
     with platform.app.app_context():
         load_challenge(bundle)
@@ -83,6 +86,7 @@ def world(tmp_path_factory, templates: Templates, demo_bundle) -> Iterator[dict]
             "dataset_id": sorted(db.session.scalars(
                 sa.select(Dataset.id).where(Dataset.challenge_id == a.id))),
             "rescoring_id": [rescoring.id],
+            "team_id": [a_team],
         }
         b_ids = {"dataset_id": b.phase(B_PHASES["development"]).dataset_id,
                  "submission_id": b_submission}
@@ -194,7 +198,7 @@ def test_b_admin_gets_404_for_every_id_or_phase_of_a_in_b_urls(world):
             before = now
     assert violations == []
     # The walk reached every kind of object an organizer URL names (it cannot pass empty).
-    assert {"submission_id", "user_id", "rescoring_id", "phase_slug"} <= names
+    assert {"submission_id", "user_id", "rescoring_id", "team_id", "phase_slug"} <= names
     assert checked >= 40
 
 
@@ -333,7 +337,7 @@ def test_b_pages_and_exports_never_show_a_participants_or_announcements(world):
             shown = _text(response)
             if B_PARTICIPANT in shown:
                 b_seen.add(rule.endpoint)
-            found = [s for s in (*A_EMAILS, A_ANNOUNCEMENT, f"/organize/{SLUG}")
+            found = [s for s in (*A_EMAILS, A_ANNOUNCEMENT, A_TEAM, f"/organize/{SLUG}")
                      if s in shown]
             if found:
                 leaks.append(f"GET {url} shows {found}")

@@ -36,6 +36,10 @@ def my_team(person, challenge: str = "lai-liver"):
     return person.get(f"/api/v1/challenges/{challenge}/team")
 
 
+def renew_invite(person, challenge: str = "lai-liver"):
+    return person.post_json(f"/api/v1/challenges/{challenge}/team/invite", {})
+
+
 def leave_team(person, challenge: str = "lai-liver"):
     return person.post_json(f"/api/v1/challenges/{challenge}/team/leave", {})
 

@@ -16,6 +16,7 @@ from tests.teams.conftest import (
     leave_team,
     made_submissions,
     my_team,
+    renew_invite,
     team_of_people,
 )
 from tests.teams.conftest import (
@@ -75,6 +76,34 @@ def test_refusals_say_what_to_do(demo_platform):
     assert (status, code) == (409, "team_full") and "at most 1 member" in message
 
 
+def test_a_leaked_invite_link_is_renewed_and_the_old_one_stops_working(demo_platform):
+    platform = demo_platform
+    ada, bob, cyd, eve = joined(platform, "ada", "bob", "cyd", "eve")
+    leaked = team_of_people(platform, "Leaky Pipes", ada, bob)
+
+    renewed = renew_invite(bob)  # any member may renew it, not only the creator
+    assert renewed.status_code == 200
+    team = renewed.get_json()
+    fresh = team["invite_token"]
+    assert fresh != leaked and team["invite_url"].endswith(f"/teams/join/{fresh}")
+    assert [m["name"] for m in team["members"]] == ["ada", "bob"]  # members stay
+    assert my_team(ada).get_json()["invite_token"] == fresh
+
+    assert error(join(eve, leaked))[:2] == (404, "not_found")
+    assert join(cyd, fresh).status_code == 200
+
+    assert error(renew_invite(eve))[:2] == (404, "not_in_team")  # not a member: no link
+    stranger = platform.participant("zed@example.org")  # never joined the challenge
+    assert renew_invite(stranger).status_code == 404
+    assert my_team(ada).get_json()["invite_token"] == fresh
+
+    with platform.app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent)
+                                  .where(AuditEvent.action == "team.invite_renew"))
+        assert event.target == "Leaky Pipes" and event.actor.email == "bob@example.org"
+        assert fresh not in str(event.after) and leaked not in str(event.after)
+
+
 def test_team_changes_close_at_the_date_the_organizers_set(demo_platform):
     platform = demo_platform
     ada, bob = joined(platform, "ada", "bob")
@@ -88,7 +117,8 @@ def test_team_changes_close_at_the_date_the_organizers_set(demo_platform):
     assert answer.get_json()["challenge"]["team_changes_close_at"] == closed.isoformat() + "Z"
     assert answer.get_json()["challenge"]["team_max_size"] == 4
 
-    for refused in (join(bob, token), create_team(bob, "Late"), leave_team(ada)):
+    for refused in (join(bob, token), create_team(bob, "Late"), leave_team(ada),
+                    renew_invite(ada)):
         status, code, message = error(refused)
         assert (status, code) == (403, "team_changes_closed")
         assert f"closed on {closed:%Y-%m-%d %H:%M} UTC" in message

@@ -49,6 +49,34 @@ def test_a_team_is_made_and_joined_through_its_invite_link(demo_platform):
     assert "You cannot leave &#39;Portal Phase&#39;" in refused
 
 
+def test_a_member_renews_the_invite_link_from_the_team_card(demo_platform):
+    platform = demo_platform
+    joined(platform, "ada", "bob", "cyd")
+    ada, bob = signed_in(platform, "ada@example.org"), signed_in(platform, "bob@example.org")
+    cyd = signed_in(platform, "cyd@example.org")
+    old_page = ada.post_form(CHALLENGE, f"{CHALLENGE}/teams", name="Leaky").get_data(
+        as_text=True)
+    leaked = invite_link(old_page)
+    assert "Renew the invite link" in old_page
+
+    page = ada.post_form(CHALLENGE, f"{CHALLENGE}/team/invite").get_data(as_text=True)
+    assert "The team has a new invite link: the old one no longer works." in page
+    fresh = invite_link(page)
+    assert fresh != leaked
+    assert bob.client.get(leaked).status_code == 404
+    assert "Join the team Leaky" in bob.client.get(fresh).get_data(as_text=True)
+
+    refused = cyd.post_form(CHALLENGE, f"{CHALLENGE}/team/invite").get_data(as_text=True)
+    assert "You are not in a team in" in refused  # cyd has no team: nothing to renew
+    assert invite_link(ada.client.get(CHALLENGE).get_data(as_text=True)) == fresh
+    assert cyd.client.post(f"{CHALLENGE}/team/invite").status_code == 400  # no CSRF token
+
+
+def invite_link(page: str) -> str:
+    return re.search(r'id="invite-link" readonly size="70" value="http://localhost(/[^"]+)"',
+                     page).group(1)
+
+
 def test_organizers_close_team_changes_and_the_card_says_so(demo_platform):
     platform = demo_platform
     joined(platform, "ada")

@@ -17,6 +17,7 @@ from lai_platform.web.organize import (  # noqa: F401
     phases,
     submissions,
     task,
+    teams,
 )
 from lai_platform.web.organize.blueprint import organize_bp
 
@@ -28,6 +29,7 @@ SECTIONS = (
     ("organize.phases", "Phases"),
     ("organize.datasets", "Datasets"),
     ("organize.participants", "Participants"),
+    ("organize.teams", "Teams"),
     ("organize.submissions", "Submissions"),
     ("organize.leaderboards", "Leaderboards"),
     ("organize.roles", "Roles"),

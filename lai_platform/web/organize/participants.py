@@ -9,6 +9,7 @@ from lai_platform.challenges.roles import Permission
 from lai_platform.errors import PlatformError
 from lai_platform.leaderboards.pages import page_number
 from lai_platform.models import Challenge
+from lai_platform.teams.organizing import team_names
 from lai_platform.web.organize.access import organizer_page
 from lai_platform.web.organize.blueprint import organize_bp
 
@@ -22,6 +23,7 @@ def participants_page(challenge: Challenge):
     page = page_number(request.args.get("page"))
     rows, total = participants(challenge, status, page)
     return render_template("organize/participants.html", challenge=challenge, rows=rows,
+                           teams=team_names(challenge, [row.user_id for row in rows]),
                            total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
                            status=status, statuses=STATUSES, decisions=tuple(DECISIONS))
 
