@@ -99,14 +99,7 @@ def join(user: User, token: str) -> Team:
 def leave(user: User, challenge: Challenge) -> Team | None:
     """Leave one's team; the last member leaving deletes it. Returns the team left, or
     None when it was deleted. Refused once the person has submissions in the team."""
-    check_changes_open(challenge)
-    _lock_participant(user, challenge)
-    team = team_of(user.id, challenge.id)
-    if team is None:
-        db.session.rollback()
-        raise PlatformError("not_in_team", f"You are not in a team in '{challenge.title}'.",
-                            404)
-    lock_rows(Team, Team.id == team.id)
+    team = _own_team_locked(user, challenge)
     mine = db.session.scalar(select(func.count(Submission.id)).where(
         Submission.team_id == team.id, Submission.user_id == user.id)) or 0
     if mine:
@@ -129,9 +122,9 @@ def leave(user: User, challenge: Challenge) -> Team | None:
     return team
 
 
-def renew_invite(user: User, challenge: Challenge) -> Team:
-    """A new invite token for one's team: a leaked link stops working at once (people
-    already in the team stay). Any member may renew it, while team changes are open."""
+def _own_team_locked(user: User, challenge: Challenge) -> Team:
+    """The user's team, its row locked after their participation's (the order every team
+    change takes), while team changes are open; 404 when they are in none."""
     check_changes_open(challenge)
     _lock_participant(user, challenge)
     team = team_of(user.id, challenge.id)
@@ -140,6 +133,13 @@ def renew_invite(user: User, challenge: Challenge) -> Team:
         raise PlatformError("not_in_team", f"You are not in a team in '{challenge.title}'.",
                             404)
     lock_rows(Team, Team.id == team.id)
+    return team
+
+
+def renew_invite(user: User, challenge: Challenge) -> Team:
+    """A new invite token for one's team: a leaked link stops working at once (people
+    already in the team stay). Any member may renew it, while team changes are open."""
+    team = _own_team_locked(user, challenge)
     team.invite_token = secrets.token_urlsafe(32)
     # Neither token goes into the log: organizers read it, and the link is the members' key.
     record(user, challenge, "team.invite_renew", team.name, None,
