@@ -299,3 +299,36 @@ def test_on_s3_each_chunk_is_a_multipart_part(demo_platform, ada, tmp_path, monk
         assert store.client.list_multipart_uploads(Bucket="lai").get("Uploads")
         ada.client.delete(cancelled["url"], headers={"Authorization": f"Bearer {ada.token}"})
         assert not store.client.list_multipart_uploads(Bucket="lai").get("Uploads")
+
+
+def test_a_finisher_that_died_after_registering_is_not_registered_twice(chunks, ada, image):
+    data = image.read_bytes()
+    done = ada.upload_in_chunks(data).get_json()
+    with chunks.app.app_context():  # as if its process died before saying "complete"
+        row = db.session.get(Upload, done["id"])
+        row.status, row.submission_id = "finishing", None
+        row.updated_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    again = ada.send_chunk(done["id"], len(data), b"").get_json()
+    assert again["status"] == "complete" and again["submission_id"] == done["submission_id"]
+    with chunks.app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Submission.id))) == 1
+        row = db.session.get(Upload, done["id"])
+        row.status, row.expires_at = "finishing", utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert expire_stale_uploads() == 1
+        assert db.session.get(Upload, done["id"]).status == "complete"  # its image kept
+        key = db.session.get(Submission, done["submission_id"]).image.storage_key
+        assert chunks.services.storage.exists(key)
+
+
+def test_a_finish_cut_short_leaves_no_object_once_expired(chunks, ada, image):
+    upload = ada.open_upload(image.stat().st_size).get_json()
+    with chunks.app.app_context():
+        row = db.session.get(Upload, upload["id"])
+        chunks.services.storage.save(row.storage_key, io.BytesIO(image.read_bytes()))
+        row.status, row.expires_at = "finishing", utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert expire_stale_uploads() == 1
+        assert not chunks.services.storage.exists(row.storage_key)
+    assert ada.get(upload["url"]).get_json()["status"] == "aborted"

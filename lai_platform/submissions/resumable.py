@@ -29,7 +29,7 @@ from lai_platform import services
 from lai_platform.challenges.participation import require_approved
 from lai_platform.errors import NotFound, PlatformError
 from lai_platform.extensions import db
-from lai_platform.models import Phase, Submission, Upload, UploadStatus, User
+from lai_platform.models import ContainerImage, Phase, Submission, Upload, UploadStatus, User
 from lai_platform.models._time import utcnow
 from lai_platform.submissions.admission import (
     Ticket,
@@ -169,6 +169,16 @@ def _finish(upload: Upload) -> Upload:
                             "assembled and checked. Ask for the upload again in a moment.",
                             409, details=upload_json(db.session.get(Upload, upload.id)))
     upload = db.session.get(Upload, upload.id)
+    # A finisher that died after registering but before saying so made it already.
+    made = _registered(upload.storage_key)
+    submission_id = made if made is not None else _make_submission(upload)
+    db.session.execute(update(Upload).where(Upload.id == upload.id).values(
+        status=UploadStatus.COMPLETE, submission_id=submission_id, updated_at=utcnow()))
+    db.session.commit()
+    return db.session.get(Upload, upload.id)
+
+
+def _make_submission(upload: Upload) -> int:
     storage = services.get().storage
     try:
         if not storage.exists(upload.storage_key):
@@ -182,7 +192,7 @@ def _finish(upload: Upload) -> Upload:
                                 "Start the upload again.", 422)
         ticket = _ticket(upload)
         info = inspect_stored(storage, upload.storage_key, upload.size, ticket.max_bytes)
-        submission = register(ticket, upload.storage_key, sha256, info, upload.comment)
+        return register(ticket, upload.storage_key, sha256, info, upload.comment).id
     except PlatformError as error:
         if error.status < 500:
             _fail(upload.id, error)
@@ -191,10 +201,12 @@ def _finish(upload: Upload) -> Upload:
     except BaseException:
         _release(upload.id)
         raise
-    db.session.execute(update(Upload).where(Upload.id == upload.id).values(
-        status=UploadStatus.COMPLETE, submission_id=submission.id, updated_at=utcnow()))
-    db.session.commit()
-    return db.session.get(Upload, upload.id)
+
+
+def _registered(key: str) -> int | None:
+    return db.session.scalar(
+        select(Submission.id).join(ContainerImage, Submission.image_id == ContainerImage.id)
+        .where(ContainerImage.storage_key == key).limit(1))
 
 
 def _claim(upload_id: str) -> bool:
@@ -278,6 +290,8 @@ def _fail(upload_id: str, error: PlatformError) -> None:
 def _drop(upload: Upload, status: str, error: PlatformError | None) -> None:
     storage = services.get().storage
     storage.drop_parts(upload.storage_key, upload.storage_handle)
+    if _registered(upload.storage_key) is None:  # a finish cut short may have joined them
+        storage.delete(upload.storage_key)
     upload.status, upload.updated_at = status, utcnow()
     if error is not None:
         upload.error_code, upload.error_message = error.code, error.message
@@ -303,13 +317,20 @@ def _open_uploads(user_id: int) -> int:
 
 def _expire_stale(user_id: int | None, now: datetime) -> int:
     """Drop uploads idle past their lifetime (one person's, or everyone's with None)."""
-    query = select(Upload).where(Upload.status == UploadStatus.RECEIVING,
+    # A finishing one past its lifetime lost its finisher and its client.
+    query = select(Upload).where(Upload.status.in_((UploadStatus.RECEIVING,
+                                                    UploadStatus.FINISHING)),
                                  Upload.expires_at <= now)
     if user_id is not None:
         query = query.where(Upload.user_id == user_id)
     stale = db.session.scalars(query).all()
     for upload in stale:
-        _drop(upload, UploadStatus.ABORTED, None)
+        made = _registered(upload.storage_key)
+        if made is None:
+            _drop(upload, UploadStatus.ABORTED, None)
+            continue
+        upload.status, upload.submission_id = UploadStatus.COMPLETE, made
+        db.session.commit()
     return len(stale)
 
 
