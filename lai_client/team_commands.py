@@ -15,27 +15,11 @@ def add_team_commands(sub, common: argparse.ArgumentParser) -> None:
                           description="Your team in a challenge: members share the phase "
                           "quotas and are one leaderboard row.", parents=[common])
     actions = team.add_subparsers(dest="team_action", required=True, metavar="ACTION")
-    p = actions.add_parser("show", help="your team, its members and invite link",
-                           parents=[common])
-    p.add_argument("slug")
-    p.set_defaults(run=show)
-    p = actions.add_parser("create", help="create a team (you are its first member)",
-                           parents=[common])
-    p.add_argument("slug")
-    p.add_argument("name")
-    p.set_defaults(run=create)
-    p = actions.add_parser("join", help="join a team with its invite link or token",
-                           parents=[common])
-    p.add_argument("invite", help="the invite link (…/teams/join/TOKEN) or the token")
-    p.set_defaults(run=join)
-    p = actions.add_parser("renew", help="replace the invite link (the old one stops working)",
-                           parents=[common])
-    p.add_argument("slug")
-    p.set_defaults(run=renew)
-    p = actions.add_parser("leave", help="leave your team (not once you have submitted in it)",
-                           parents=[common])
-    p.add_argument("slug")
-    p.set_defaults(run=leave)
+    for name, run, help_, arguments in ACTIONS:
+        p = actions.add_parser(name, help=help_, parents=[common])
+        for argument in arguments:
+            p.add_argument(argument)
+        p.set_defaults(run=run)
 
 
 def show(args: Namespace) -> Result:
@@ -69,3 +53,14 @@ def _team(team: dict) -> str:
     if team.get("changes_close_at"):
         lines.append(f"Team changes close at {team['changes_close_at']}.")
     return "\n".join(lines)
+
+
+# name, function, help, positional arguments
+ACTIONS = [
+    ("show", show, "your team, its members and invite link", ["slug"]),
+    ("create", create, "create a team (you are its first member)", ["slug", "name"]),
+    ("join", join, "join a team with its invite link (…/teams/join/TOKEN) or token",
+     ["invite"]),
+    ("renew", renew, "replace the invite link (the old one stops working)", ["slug"]),
+    ("leave", leave, "leave your team (not once you have submitted in it)", ["slug"]),
+]

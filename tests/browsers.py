@@ -58,3 +58,10 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser():
+    """A launched Chromium for the test (see `chromium`)."""
+    with chromium() as launched:
+        yield launched

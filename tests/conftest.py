@@ -27,7 +27,7 @@ from lai_platform.runner import DockerExecutor, Executor
 from tests.paths import DEMO_BUNDLE
 from tests.story import Platform
 
-pytest_plugins = ["tests.fake_pipeline"]
+pytest_plugins = ["tests.fake_pipeline", "tests.browsers", "tests.net"]
 
 PG_ADMIN_URL = os.environ.get("LAI_TEST_PG_URL", "postgresql+psycopg://lai:lai@127.0.0.1:5432/")
 SMALL_DEMO = {"seed": 0, "n_train": 120, "n_validation": 40, "n_test": 48}

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import requests
 
 
@@ -45,6 +46,14 @@ def moto_s3() -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server for a test module, with credentials it accepts set meanwhile."""
+    with pytest.MonkeyPatch.context() as patch, moto_s3() as url:
+        aws_test_credentials(patch)
+        yield url
 
 
 def aws_test_credentials(monkeypatch) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from lai_platform.accounts.users import create_user
 from lai_platform.extensions import db
-from tests.browsers import chromium, screenshot, serving
+from tests.browsers import screenshot, serving
 from tests.docker_images import build_test_image, save_image
 from tests.story import PASSWORD
 
@@ -36,12 +36,6 @@ def server(platform):
     platform.start_workers()
     with serving(platform.app) as url:
         yield url
-
-
-@pytest.fixture
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 class Screens:

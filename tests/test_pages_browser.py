@@ -10,7 +10,7 @@ import pytest
 
 from lai_platform.extensions import db
 from lai_platform.models import Submission
-from tests.browsers import chromium, screenshot, serving
+from tests.browsers import screenshot, serving
 from tests.story import PASSWORD, perfect, record_scored_submission
 
 pytestmark = [pytest.mark.browser]
@@ -32,12 +32,6 @@ def board(demo_platform):
         record_scored_submission(demo_platform, f"{name}@example.org", "development", perfect)
     with serving(demo_platform.app) as url:
         yield url
-
-
-@pytest.fixture
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def _half(truth) -> dict:

@@ -21,7 +21,7 @@ from lai_platform.storage import storage_from_url
 from lai_platform.submissions.resumable import expire_stale_uploads
 from tests.browsers import serving
 from tests.docker_images import layer_tar, synthetic_image, write_tarball
-from tests.net import CutUploads, aws_test_credentials, moto_s3
+from tests.net import CutUploads
 from tests.story import Browser
 
 CHUNK = 4096
@@ -278,27 +278,25 @@ def _finish(person, upload: dict, data: bytes) -> dict:
     return answer
 
 
-def test_on_s3_each_chunk_is_a_multipart_part(demo_platform, ada, tmp_path, monkeypatch):
+def test_on_s3_each_chunk_is_a_multipart_part(demo_platform, ada, tmp_path, s3_endpoint):
     """Over real S3 HTTP (moto): 5 MiB chunks (the store's minimum), three parts, one object;
     a cancelled upload leaves no multipart upload behind."""
-    aws_test_credentials(monkeypatch)
     layer = layer_tar({"bin/predict": b"#!/bin/sh\n", "weights.bin": os.urandom(11 * 2**20)})
     data = write_tarball(tmp_path / "big.tar", synthetic_image(layers=[layer])[0]).read_bytes()
-    with moto_s3() as endpoint:
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="lai")
-        store = storage_from_url(f"s3://lai/platform?endpoint_url={endpoint}")
-        demo_platform.services.storage = store
-        demo_platform.set_upload_chunk(CHUNK)  # raised to S3's 5 MiB part minimum
-        answer = ada.upload_in_chunks(data).get_json()
-        assert answer["chunk_bytes"] == 5 * 2**20 and answer["status"] == "complete"
-        with demo_platform.app.app_context():
-            key = db.session.get(Submission, answer["submission_id"]).image.storage_key
-        assert store.size(key) == len(data)
-        cancelled = ada.open_upload(len(data)).get_json()
-        ada.send_chunk(cancelled["id"], 0, data[:5 * 2**20])
-        assert store.client.list_multipart_uploads(Bucket="lai").get("Uploads")
-        ada.client.delete(cancelled["url"], headers={"Authorization": f"Bearer {ada.token}"})
-        assert not store.client.list_multipart_uploads(Bucket="lai").get("Uploads")
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket="lai")
+    store = storage_from_url(f"s3://lai/platform?endpoint_url={s3_endpoint}")
+    demo_platform.services.storage = store
+    demo_platform.set_upload_chunk(CHUNK)  # raised to S3's 5 MiB part minimum
+    answer = ada.upload_in_chunks(data).get_json()
+    assert answer["chunk_bytes"] == 5 * 2**20 and answer["status"] == "complete"
+    with demo_platform.app.app_context():
+        key = db.session.get(Submission, answer["submission_id"]).image.storage_key
+    assert store.size(key) == len(data)
+    cancelled = ada.open_upload(len(data)).get_json()
+    ada.send_chunk(cancelled["id"], 0, data[:5 * 2**20])
+    assert store.client.list_multipart_uploads(Bucket="lai").get("Uploads")
+    ada.client.delete(cancelled["url"], headers={"Authorization": f"Bearer {ada.token}"})
+    assert not store.client.list_multipart_uploads(Bucket="lai").get("Uploads")
 
 
 def test_a_finisher_that_died_after_registering_is_not_registered_twice(chunks, ada, image):

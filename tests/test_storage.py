@@ -10,18 +10,6 @@ import boto3
 import pytest
 
 from lai_platform.storage import LocalStorage, S3Storage, storage_from_url
-from tests.net import aws_test_credentials, moto_s3
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    with moto_s3() as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def aws_credentials(monkeypatch):
-    aws_test_credentials(monkeypatch)
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -6,23 +6,10 @@ from __future__ import annotations
 import io
 
 import boto3
-import pytest
 
 from lai_platform import create_app
 from lai_platform.storage import S3Storage
 from tests.conftest import make_settings
-from tests.net import aws_test_credentials, moto_s3
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    with moto_s3() as url:
-        yield url
-
-
-@pytest.fixture(autouse=True)
-def aws_credentials(monkeypatch):
-    aws_test_credentials(monkeypatch)
 
 
 def test_storage_init_creates_the_bucket_once(s3_endpoint, tmp_path):

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browsers import chromium, screenshot, serving
+from tests.browsers import screenshot, serving
 from tests.docker_images import synthetic_image, write_tarball
 from tests.story import PASSWORD
 
@@ -30,12 +30,6 @@ def site(demo_platform):
     demo_platform.set_phase("development", submissions_per_day=None)
     with serving(demo_platform.app) as url:
         yield url
-
-
-@pytest.fixture
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def newcomer(browser, site: str, email: str, name: str, viewport: dict):

@@ -4,6 +4,9 @@ that joins)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import flash, g, redirect, render_template, request, url_for
 
 from lai_platform.challenges.lookups import get_challenge
@@ -47,41 +50,37 @@ def team_helpers() -> dict:
 @web_bp.post("/challenges/<slug>/teams")
 @login_required
 def create_team(slug: str):
-    challenge = get_challenge(slug)
-    try:
-        team = create(g.user, challenge, request.form.get("name", ""))
-    except PlatformError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"Team '{team.name}' created: share its invite link with your teammates.",
-              "success")
-    return redirect(url_for("web.challenge", slug=slug, _anchor="team"))
+    return _team_change(slug, lambda c: create(g.user, c, request.form.get("name", "")),
+                        lambda team: f"Team '{team.name}' created: share its invite link "
+                        "with your teammates.")
 
 
 @web_bp.post("/challenges/<slug>/team/leave")
 @login_required
 def leave_team(slug: str):
-    challenge = get_challenge(slug)
-    try:
-        left = leave(g.user, challenge)
-    except PlatformError as exc:
-        flash(exc.message, "error")
-    else:
-        flash("You have left your team." if left else
-              "You have left your team; it had no other member and was deleted.", "success")
-    return redirect(url_for("web.challenge", slug=slug, _anchor="team"))
+    return _team_change(slug, lambda c: leave(g.user, c),
+                        lambda left: "You have left your team." if left else
+                        "You have left your team; it had no other member and was deleted.")
 
 
 @web_bp.post("/challenges/<slug>/team/invite")
 @login_required
 def renew_team_invite(slug: str):
-    challenge = get_challenge(slug)
+    return _team_change(slug, lambda c: renew_invite(g.user, c),
+                        lambda _: "The team has a new invite link: the old one no longer "
+                        "works.")
+
+
+def _team_change(slug: str, change: Callable[[Challenge], Any],
+                 said: Callable[[Any], str]):
+    """Make a team change; its refusal or its outcome in words, back on the Team card."""
+    challenge = get_challenge(slug)  # an unknown challenge: the 404 page
     try:
-        renew_invite(g.user, challenge)
+        outcome = change(challenge)
     except PlatformError as exc:
         flash(exc.message, "error")
     else:
-        flash("The team has a new invite link: the old one no longer works.", "success")
+        flash(said(outcome), "success")
     return redirect(url_for("web.challenge", slug=slug, _anchor="team"))
 
 
